@@ -1,0 +1,40 @@
+# The interface to roadsafe. `make demo` and `make test` set everything up on a fresh machine.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.roadsafe-installed
+export ROADSAFE_HOME ?= $(CURDIR)/var
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup demo test test-fast lint bench up down snapshots clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
+	scripts/bootstrap.sh
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/roadsafe demo
+
+test: $(STAMP)
+	$(BIN)/ruff check roadsafe ingest dashboards dags tests
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check roadsafe ingest dashboards dags tests
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+up: $(STAMP)
+	scripts/airflow-local.sh up
+
+down:
+	scripts/airflow-local.sh down
+
+clean:
+	rm -rf var test-output

@@ -1,0 +1,116 @@
+"""The ``raw`` schema of the warehouse, created from the campaign's form definitions.
+
+Only ingestion writes these tables. dbt reads ``raw.submissions``, ``raw.submission_messages`` and the
+``raw.form_values`` view (every form unpivoted to one typed value per row and column).
+"""
+
+from __future__ import annotations
+
+from roadsafe.campaign import Campaign
+from roadsafe.campaign.model import ColumnDef, FormDef
+
+__all__ = ["SQL_TYPES", "ensure_raw_schema", "form_table", "sql_type"]
+
+SQL_TYPES = {"integer": "BIGINT", "rate": "DOUBLE", "date": "DATE"}
+
+_SUBMISSIONS = """
+create table if not exists raw.submissions (
+    submission_id   varchar primary key,
+    campaign_code   varchar not null,
+    form_code       varchar,
+    unit_id         varchar,
+    period_no       integer,
+    file_sha256     varchar not null,
+    original_name   varchar not null,
+    stored_path     varchar not null,
+    size_bytes      bigint not null,
+    channel         varchar not null,
+    submitted_by    varchar,
+    received_at     timestamptz not null,
+    due_at          timestamptz,
+    minutes_late    integer,
+    status          varchar not null,
+    superseded_by   varchar,
+    row_count       integer not null default 0,
+    error_count     integer not null default 0,
+    warning_count   integer not null default 0
+)
+"""
+
+_MESSAGES = """
+create table if not exists raw.submission_messages (
+    submission_id   varchar not null,
+    seq             integer not null,
+    severity        varchar not null,
+    sheet           varchar,
+    row_no          integer,
+    column_header   varchar,
+    value           varchar,
+    message         varchar not null,
+    primary key (submission_id, seq)
+)
+"""
+
+
+def sql_type(col: ColumnDef) -> str:
+    return SQL_TYPES.get(col.type, "VARCHAR")
+
+
+def form_table(form_code: str) -> str:
+    """``raw.form_f1`` for F1."""
+    return f"raw.form_{form_code.lower()}"
+
+
+def _form_ddl(form: FormDef) -> str:
+    cols = ",\n    ".join(f'"{c.key}" {sql_type(c)}' for c in form.columns)
+    return f"""
+create table if not exists {form_table(form.code)} (
+    submission_id   varchar not null,
+    sheet           varchar not null,
+    source_row      integer not null,
+    subject_unit_id varchar,
+    record_key      varchar not null,
+    {cols},
+    primary key (submission_id, source_row)
+)
+"""
+
+
+def _values_select(form: FormDef) -> str:
+    """One form's rows unpivoted: one row per (source row, column) with the value in its typed slot."""
+    parts = []
+    for col in form.columns:
+        num = f'cast("{col.key}" as double)' if col.type in ("integer", "rate") else "null::double"
+        text = "null::varchar" if col.type in ("integer", "rate", "date") else f'"{col.key}"'
+        date = f'"{col.key}"' if col.type == "date" else "null::date"
+        parts.append(
+            f"select submission_id, '{form.code}' as form_code, sheet, source_row, subject_unit_id, record_key, "
+            f"'{col.key}' as column_key, {num} as value_num, {text} as value_text, {date} as value_date "
+            f"from {form_table(form.code)}"
+        )
+    return "\nunion all\n".join(parts)
+
+
+def ensure_raw_schema(con, campaign: Campaign) -> None:
+    """Create the raw tables and (re)create the ``raw.form_values`` view. Idempotent.
+
+    A form column added to the definition later is added to its table (existing rows get NULL).
+    """
+    con.execute("create schema if not exists raw")
+    con.execute(_SUBMISSIONS)
+    con.execute(_MESSAGES)
+    for form in campaign.forms.values():
+        con.execute(_form_ddl(form))
+        table = form_table(form.code)
+        existing = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+                [table.split(".", 1)[1]],
+            ).fetchall()
+        }
+        for col in form.columns:
+            if col.key not in existing:
+                con.execute(f'alter table {table} add column "{col.key}" {sql_type(col)}')
+    union = "\nunion all\n".join(_values_select(f) for f in campaign.forms.values())
+    con.execute(f"create or replace view raw.form_values as\n{union}")

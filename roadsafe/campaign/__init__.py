@@ -1,0 +1,143 @@
+"""Campaign definitions: YAML folders under ``campaigns/`` loaded into a validated :class:`Campaign`.
+
+Examples
+--------
+>>> from roadsafe.campaign import load_campaign
+>>> c = load_campaign("jiujiang-2022")
+>>> len(c.tasks), c.resolve_unit("九江市浔阳区").name
+(26, '浔阳区')
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from roadsafe.campaign.checks import check_campaign
+from roadsafe.campaign.definition import COUNTIES, TASK_LEADS, Campaign, normalise_name
+from roadsafe.campaign.model import CampaignFrame, FormDef, IndicatorDef, Section, TaskDef, UnitsDef
+from roadsafe.campaign.periods import Period
+
+__all__ = [
+    "COUNTIES",
+    "TASK_LEADS",
+    "Campaign",
+    "CampaignError",
+    "Period",
+    "campaigns_dir",
+    "load_campaign",
+    "normalise_name",
+    "read_yaml",
+]
+
+_FILES = ("campaign.yml", "units.yml", "tasks.yml", "forms.yml", "indicators.yml")
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false, so a key ``no:`` stays the string "no"."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def read_yaml(path: Path) -> object:
+    """Parse a YAML file the way every roadsafe data file is read (YAML 1.2 booleans)."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Loader)  # noqa: S506 - safe subclass
+
+
+class CampaignError(ValueError):
+    """A campaign definition that cannot be used; ``problems`` lists every reason in Chinese."""
+
+    def __init__(self, root: Path, problems: list[str]):
+        self.root = root
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"活动定义 {root} 有 {len(problems)} 处问题，未能加载：\n{lines}")
+
+
+def campaigns_dir() -> Path:
+    """Where campaign folders live: ``$ROADSAFE_CAMPAIGNS_DIR`` or ``campaigns/`` in the repository."""
+    env = os.environ.get("ROADSAFE_CAMPAIGNS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "campaigns"
+
+
+def _read_yaml(root: Path, name: str, problems: list[str]) -> object:
+    path = root / name
+    if not path.is_file():
+        problems.append(f"缺少文件 {name}。")
+        return None
+    try:
+        return read_yaml(path)
+    except yaml.YAMLError as exc:
+        problems.append(f"{name} 不是合法的 YAML：{exc}")
+        return None
+
+
+def _parse(model, data, name: str, problems: list[str]):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{name} 中 {loc or '(整个文件)'} 有误：{err['msg']}（当前值：{err.get('input')!r}）")
+        return None
+
+
+def load_campaign(ref: str | os.PathLike) -> Campaign:
+    """Load and validate a campaign by code (a folder of :func:`campaigns_dir`) or by path.
+
+    Raises
+    ------
+    CampaignError
+        listing every problem, each naming the file and the entry.
+    """
+    root = Path(ref)
+    if not root.is_dir():
+        root = campaigns_dir() / str(ref)
+    if not root.is_dir():
+        raise CampaignError(root, [f"找不到活动定义目录：{root}"])
+
+    problems: list[str] = []
+    raw = {name: _read_yaml(root, name, problems) for name in _FILES}
+    if problems:
+        raise CampaignError(root, problems)
+
+    frame = _parse(CampaignFrame, raw["campaign.yml"], "campaign.yml", problems)
+    units = _parse(UnitsDef, raw["units.yml"], "units.yml", problems)
+    tasks_doc = raw["tasks.yml"] or {}
+    sections = [_parse(Section, s, "tasks.yml", problems) for s in tasks_doc.get("sections", [])]
+    tasks = [_parse(TaskDef, t, "tasks.yml", problems) for t in tasks_doc.get("tasks", [])]
+    forms = {
+        code: _parse(FormDef, {**(body or {}), "code": code}, f"forms.yml 报表 {code}", problems)
+        for code, body in (raw["forms.yml"] or {}).items()
+    }
+    indicators = {
+        code: _parse(IndicatorDef, {**(body or {}), "code": code}, f"indicators.yml 指标 {code}", problems)
+        for code, body in (raw["indicators.yml"] or {}).items()
+    }
+    if problems:
+        raise CampaignError(root, problems)
+
+    campaign = Campaign(
+        root=root,
+        frame=frame,
+        units_def=units,
+        sections=tuple(sections),
+        tasks=tuple(tasks),
+        forms=forms,
+        indicators=indicators,
+    )
+    problems = check_campaign(campaign)
+    if problems:
+        raise CampaignError(root, problems)
+    return campaign

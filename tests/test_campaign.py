@@ -1,0 +1,147 @@
+"""Campaign definitions: both shipped definitions load; broken ones are refused with the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from roadsafe.campaign import CampaignError, campaigns_dir, load_campaign
+
+
+def test_2022_campaign_loads_everything_the_spec_names():
+    c = load_campaign("jiujiang-2022")
+    assert len(c.tasks) == 26
+    assert [t.no for t in c.tasks] == list(range(1, 27))
+    assert len(c.counties) == 15
+    assert len(c.departments) == 12
+    assert sorted(c.forms) == [f"F{i}" for i in range(1, 10)]
+    assert sorted(c.indicators) == [f"I{i:02d}" for i in range(1, 15)]
+    assert c.groups["zhongxin"] == ["xunyang", "lianxi", "chaisang", "jingkaiqu", "balihu"]
+    assert {u.code for u in c.counties if u.code} >= {"360403", "360402", "360483"}
+    # Lead and co units exactly as the plan states them, for a few tasks with several units.
+    assert c.task(6).lead == ["gonglu", "jiaotong"]
+    assert c.task(18).co == ["jiaotong", "zhujian", "gonglu", "chengguan"]
+    assert c.task(20).lead == ["counties"]
+    assert c.task(12).deadline == dt.date(2022, 5, 31)
+    periods = c.periods()
+    assert len(periods) == 13
+    assert (periods[0].start, periods[0].end) == (dt.date(2022, 4, 7), dt.date(2022, 4, 13))
+    assert (periods[-1].start, periods[-1].end, periods[-1].label) == (dt.date(2022, 6, 30),) * 2 + ("第13周",)
+
+
+def test_longterm_campaign_loads_with_its_own_units_and_periods():
+    c = load_campaign("jiujiang-longterm-2022")
+    assert len(c.tasks) == 20
+    assert c.frame.document == "九府办发[2022]11号"
+    assert [p.label for p in c.periods()] == ["2022年上半年", "2022年下半年"]
+    assert c.resolve_unit("市委政法委") is not None
+    assert c.indicators == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "unit_id"),
+    [
+        ("浔阳区", "xunyang"),
+        ("浔阳", "xunyang"),
+        ("九江市浔阳区", "xunyang"),
+        ("浔阳区人民政府", "xunyang"),
+        (" 浔 阳 区 ", "xunyang"),
+        ("经开区", "jingkaiqu"),
+        ("开发区", "jingkaiqu"),
+        ("八里湖新区管委会", "balihu"),
+        ("360483", "lushan"),
+        ("九江市公安局", "gongan"),
+        ("交管支队", "gongan"),
+        ("ｇｏｎｇａｎ", "gongan"),
+    ],
+)
+def test_unit_aliases_resolve(text, unit_id):
+    assert load_campaign("jiujiang-2022").resolve_unit(text).id == unit_id
+
+
+@pytest.mark.parametrize("text", ["", "南昌市", "浔阳县", "公安"])
+def test_unknown_unit_names_do_not_resolve(text):
+    assert load_campaign("jiujiang-2022").resolve_unit(text) is None
+
+
+def _broken_copy(tmp_path: Path, filename: str, edit) -> Path:
+    root = tmp_path / "broken"
+    shutil.copytree(campaigns_dir() / "jiujiang-2022", root)
+    path = root / filename
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if filename != "tasks.yml" else None
+    if filename == "tasks.yml":
+        text = path.read_text(encoding="utf-8")
+        path.write_text(edit(text), encoding="utf-8")
+    else:
+        edit(data)
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("filename", "edit", "expected"),
+    [
+        (
+            "tasks.yml",
+            lambda t: t.replace("lead: [shijian]", "lead: [shijianju]"),
+            "tasks.yml 第13项任务（加强电动车安全监管）：牵头单位“shijianju”不在 units.yml 中。",
+        ),
+        (
+            "tasks.yml",
+            lambda t: t.replace("deadline: 2022-05-31", "deadline: 2022-08-31", 1),
+            "tasks.yml 第3项任务（强化辖区基础信息大摸底）：完成时限 2022-08-31 不在活动期内（2022-04-07至2022-06-30）。",
+        ),
+        (
+            "indicators.yml",
+            lambda d: d["I02"]["numerator"].update(column="checked"),
+            "indicators.yml 指标 I02（重点车辆检验率）：分子引用的列“checked”不在报表 F1 中。",
+        ),
+        (
+            "indicators.yml",
+            lambda d: d["I07"]["numerator"]["where"][0].update(eq="十大路段"),
+            "indicators.yml 指标 I07（十大事故多发路段整改完成数）：分子的筛选值“十大路段”不是列“category”的可选值。",
+        ),
+        (
+            "indicators.yml",
+            lambda d: d["I09"].update(scopes=["downtown"]),
+            "indicators.yml 指标 I09（中心城区共享电动车登记上牌数）：统计范围“downtown”既不是 county、city，也不是已定义的分组。",
+        ),
+        (
+            "forms.yml",
+            lambda d: d["F1"].update(submitters=["gongan", "police"]),
+            "forms.yml 报表 F1（重点车辆隐患清零周报）：报送单位“police”不在 units.yml 中。",
+        ),
+        (
+            "units.yml",
+            lambda d: d["counties"][1]["aliases"].append("浔阳"),
+            "units.yml：名称或别名“浔阳”同时指向“浔阳区”和“濂溪区”。",
+        ),
+        (
+            "units.yml",
+            lambda d: d["groups"][0]["members"].append("gongan"),
+            "units.yml：分组“中心城区”的成员“gongan”不是已定义的县区单位。",
+        ),
+    ],
+)
+def test_broken_definitions_are_refused_with_the_reason(tmp_path, filename, edit, expected):
+    root = _broken_copy(tmp_path, filename, edit)
+    with pytest.raises(CampaignError) as err:
+        load_campaign(root)
+    assert expected in err.value.problems
+    assert expected in str(err.value)
+
+
+def test_shape_errors_name_the_file_and_field(tmp_path):
+    root = _broken_copy(tmp_path, "campaign.yml", lambda d: d.update(start="2022-13-01"))
+    with pytest.raises(CampaignError) as err:
+        load_campaign(root)
+    assert any(p.startswith("campaign.yml 中 start 有误") for p in err.value.problems)
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(CampaignError, match="找不到活动定义目录"):
+        load_campaign(tmp_path / "nope")
