@@ -38,7 +38,8 @@ def test_longterm_campaign_loads_with_its_own_units_and_periods():
     assert len(c.tasks) == 20
     assert c.frame.document == "九府办发[2022]11号"
     assert [p.label for p in c.periods()] == ["2022年上半年", "2022年下半年"]
-    assert c.resolve_unit("市委政法委") is not None
+    assert c.resolve_unit("市委政法委").id == "zhengfawei"
+    assert c.resolve_unit("九江市委政法委").id == "zhengfawei"
     assert c.indicators == {}
 
 
@@ -57,6 +58,7 @@ def test_longterm_campaign_loads_with_its_own_units_and_periods():
         ("九江市公安局", "gongan"),
         ("交管支队", "gongan"),
         ("ｇｏｎｇａｎ", "gongan"),
+        ("九江市委宣传部", "xuanchuan"),
     ],
 )
 def test_unit_aliases_resolve(text, unit_id):

@@ -88,11 +88,13 @@ class Campaign:
         """
         if not text:
             return None
-        name = normalise_name(str(text))
-        for prefix in ("江西省", normalise_name(self.city.name)):
-            if name.startswith(prefix) and len(name) > len(prefix):
-                name = name[len(prefix):]
-        candidates = [name] + [name[: -len(s)] for s in _UNIT_SUFFIXES if name.endswith(s) and len(name) > len(s)]
+        names = [normalise_name(str(text))]
+        city = normalise_name(self.city.name)
+        for prefix in ("江西省", city, city.removesuffix("市")):  # 九江市浔阳区, 九江市委宣传部
+            for name in list(names):
+                if name.startswith(prefix) and len(name) > len(prefix):
+                    names.append(name[len(prefix):])
+        candidates = names + [n[: -len(s)] for n in names for s in _UNIT_SUFFIXES if n.endswith(s) and len(n) > len(s)]
         for candidate in candidates:
             unit_id = self._alias_index.get(candidate)
             if unit_id:
