@@ -25,7 +25,9 @@ _COMMAND_MODULES = ("ingest.commands", "roadsafe.build_commands", "dashboards.co
 
 def write_csv(rows: Iterable[dict], columns: Sequence[str], out=None) -> None:
     """Stable CSV for the office: UTF-8, a header row, ``\\n`` line ends, None as empty."""
-    writer = csv.DictWriter(out or sys.stdout, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
+    writer = csv.DictWriter(
+        out or sys.stdout, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore"
+    )
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if row.get(k) is None else row[k]) for k in columns})
@@ -111,7 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--campaign", help="campaign code (default $ROADSAFE_CAMPAIGN or jiujiang-2022)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    export = sub.add_parser("export", help="export campaign data as CSV").add_subparsers(dest="what", required=True)
+    export = sub.add_parser("export", help="export campaign data as CSV").add_subparsers(
+        dest="what", required=True
+    )
     for name, func, helptext in (
         ("tasks", _export_tasks, "the campaign's tasks with lead and co-responsible units"),
         ("schedule", _export_schedule, "every due time: forms, reports, one-off submissions"),

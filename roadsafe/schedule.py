@@ -62,7 +62,9 @@ def month_ends(campaign: Campaign, calendar: WorkCalendar) -> list[tuple[str, dt
     return out
 
 
-def _rule_due_times(campaign: Campaign, calendar: WorkCalendar, rule: DueRule) -> list[tuple[str, dt.datetime]]:
+def _rule_due_times(
+    campaign: Campaign, calendar: WorkCalendar, rule: DueRule
+) -> list[tuple[str, dt.datetime]]:
     if rule.days_after_period_end is not None:
         return [(p.label, period_due_at(campaign, calendar, rule, p)) for p in campaign.periods()]
     if rule.rule == "last_working_day_of_month":

@@ -30,7 +30,9 @@ def test_2022_campaign_loads_everything_the_spec_names():
     periods = c.periods()
     assert len(periods) == 13
     assert (periods[0].start, periods[0].end) == (dt.date(2022, 4, 7), dt.date(2022, 4, 13))
-    assert (periods[-1].start, periods[-1].end, periods[-1].label) == (dt.date(2022, 6, 30),) * 2 + ("第13周",)
+    assert (periods[-1].start, periods[-1].end, periods[-1].label) == (dt.date(2022, 6, 30),) * 2 + (
+        "第13周",
+    )
 
 
 def test_longterm_campaign_loads_with_its_own_units_and_periods():

@@ -89,7 +89,9 @@ def _parse(model, data, name: str, problems: list[str]):
     except ValidationError as exc:
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"])
-            problems.append(f"{name} 中 {loc or '(整个文件)'} 有误：{err['msg']}（当前值：{err.get('input')!r}）")
+            problems.append(
+                f"{name} 中 {loc or '(整个文件)'} 有误：{err['msg']}（当前值：{err.get('input')!r}）"
+            )
         return None
 
 

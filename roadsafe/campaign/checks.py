@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from roadsafe.campaign.definition import COUNTIES, TASK_LEADS, Campaign, normalise_name
-from roadsafe.campaign.model import FormDef, IndicatorDef, Term
+from roadsafe.campaign.model import FormDef, Term
 
 __all__ = ["check_campaign"]
 
@@ -104,7 +104,13 @@ def _check_forms(c: Campaign) -> Iterator[str]:
 def _check_rules(where: str, form: FormDef) -> Iterator[str]:
     keys = set(form.column_keys)
     for rule in form.rules:
-        named = [*(rule.le or ()), *(rule.not_before or ()), rule.requires, rule.only_when, *(rule.when or {})]
+        named = [
+            *(rule.le or ()),
+            *(rule.not_before or ()),
+            rule.requires,
+            rule.only_when,
+            *(rule.when or {}),
+        ]
         for key in filter(None, named):
             if key not in keys:
                 yield f"{where}：校验规则引用了不存在的列“{key}”。"
@@ -129,7 +135,9 @@ def _check_term(c: Campaign, where: str, name: str, term: Term) -> Iterator[str]
         if cond.column not in form.column_keys:
             yield f"{where}：{name}的筛选条件引用的列“{cond.column}”不在报表 {term.form} 中。"
             continue
-        allowed = form.column(cond.column).values or (["是", "否"] if form.column(cond.column).type == "yesno" else None)
+        allowed = form.column(cond.column).values or (
+            ["是", "否"] if form.column(cond.column).type == "yesno" else None
+        )
         for value in cond.values:
             if allowed and value not in allowed:
                 yield f"{where}：{name}的筛选值“{value}”不是列“{cond.column}”的可选值。"

@@ -93,8 +93,10 @@ class Campaign:
         for prefix in ("江西省", city, city.removesuffix("市")):  # 九江市浔阳区, 九江市委宣传部
             for name in list(names):
                 if name.startswith(prefix) and len(name) > len(prefix):
-                    names.append(name[len(prefix):])
-        candidates = names + [n[: -len(s)] for n in names for s in _UNIT_SUFFIXES if n.endswith(s) and len(n) > len(s)]
+                    names.append(name[len(prefix) :])
+        candidates = names + [
+            n[: -len(s)] for n in names for s in _UNIT_SUFFIXES if n.endswith(s) and len(n) > len(s)
+        ]
         for candidate in candidates:
             unit_id = self._alias_index.get(candidate)
             if unit_id:

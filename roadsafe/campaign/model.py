@@ -181,10 +181,10 @@ class ColumnDef(_Strict):
 class RowRule(_Strict):
     """A rule within one row. Exactly one of ``le``, ``requires``, ``only_when``, ``not_before``."""
 
-    le: tuple[str, str] | None = None            # left <= right
-    not_before: tuple[str, str] | None = None    # date left >= date right
-    requires: str | None = None                  # column must be filled when `when` holds
-    only_when: str | None = None                 # column may be filled only when `when` holds
+    le: tuple[str, str] | None = None  # left <= right
+    not_before: tuple[str, str] | None = None  # date left >= date right
+    requires: str | None = None  # column must be filled when `when` holds
+    only_when: str | None = None  # column may be filled only when `when` holds
     when: dict[str, str] | None = None
 
 
