@@ -9,7 +9,7 @@ from __future__ import annotations
 from roadsafe.campaign import Campaign
 from roadsafe.campaign.model import ColumnDef, FormDef
 
-__all__ = ["SQL_TYPES", "ensure_raw_schema", "form_table", "sql_type"]
+__all__ = ["SQL_TYPES", "ensure_raw_schema", "first", "form_table", "sql_type"]
 
 SQL_TYPES = {"integer": "BIGINT", "rate": "DOUBLE", "date": "DATE"}
 
@@ -33,9 +33,14 @@ create table if not exists raw.submissions (
     superseded_by   varchar,
     row_count       integer not null default 0,
     error_count     integer not null default 0,
-    warning_count   integer not null default 0
+    warning_count   integer not null default 0,
+    receipt_id      varchar,
+    source_path     varchar
 )
 """
+
+# Columns added after the first release of the table: added to an existing warehouse on the fly.
+_SUBMISSIONS_ADDED = {"receipt_id": "varchar", "source_path": "varchar"}
 
 _MESSAGES = """
 create table if not exists raw.submission_messages (
@@ -50,6 +55,13 @@ create table if not exists raw.submission_messages (
     primary key (submission_id, seq)
 )
 """
+
+
+def first(result):
+    """The first row of a DuckDB result, or None. Reads the result to the end: DuckDB 2.0 refuses further
+    work on a connection while a result is half read (``fetchone()`` leaves it so)."""
+    rows = result.fetchall()
+    return rows[0] if rows else None
 
 
 def sql_type(col: ColumnDef) -> str:
@@ -70,8 +82,7 @@ create table if not exists {form_table(form.code)} (
     source_row      integer not null,
     subject_unit_id varchar,
     record_key      varchar not null,
-    {cols},
-    primary key (submission_id, source_row)
+    {cols}
 )
 """
 
@@ -84,20 +95,39 @@ def _values_select(form: FormDef) -> str:
         text = "null::varchar" if col.type in ("integer", "rate", "date") else f'"{col.key}"'
         date = f'"{col.key}"' if col.type == "date" else "null::date"
         parts.append(
-            f"select submission_id, '{form.code}' as form_code, sheet, source_row, subject_unit_id, record_key, "
+            f"select submission_id, '{form.code}' as form_code, sheet, source_row, subject_unit_id, "
+            f"record_key, "
             f"'{col.key}' as column_key, {num} as value_num, {text} as value_text, {date} as value_date "
             f"from {form_table(form.code)}"
         )
     return "\nunion all\n".join(parts)
 
 
+def _fingerprint(campaign: Campaign) -> str:
+    """A hash of everything :func:`ensure_raw_schema` creates for this campaign's forms."""
+    import hashlib
+
+    parts = [_SUBMISSIONS, _MESSAGES, repr(sorted(_SUBMISSIONS_ADDED.items()))]
+    parts += [_form_ddl(f) + _values_select(f) for f in campaign.forms.values()]
+    return "roadsafe-raw:" + hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
 def ensure_raw_schema(con, campaign: Campaign) -> None:
     """Create the raw tables and (re)create the ``raw.form_values`` view. Idempotent.
 
-    A form column added to the definition later is added to its table (existing rows get NULL).
+    A form column added to the definition later is added to its table (existing rows get NULL). When the
+    schema already matches the definition (a fingerprint kept as the view's comment), nothing is written.
     """
+    fingerprint = _fingerprint(campaign)
+    done = con.execute(
+        "select comment from duckdb_views() where schema_name = 'raw' and view_name = 'form_values'"
+    ).fetchall()
+    if done and done[0][0] == fingerprint:
+        return
     con.execute("create schema if not exists raw")
     con.execute(_SUBMISSIONS)
+    for name, kind in _SUBMISSIONS_ADDED.items():
+        con.execute(f"alter table raw.submissions add column if not exists {name} {kind}")
     con.execute(_MESSAGES)
     for form in campaign.forms.values():
         con.execute(_form_ddl(form))
@@ -105,7 +135,8 @@ def ensure_raw_schema(con, campaign: Campaign) -> None:
         existing = {
             r[0]
             for r in con.execute(
-                "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+                "select column_name from information_schema.columns "
+                "where table_schema = 'raw' and table_name = ?",
                 [table.split(".", 1)[1]],
             ).fetchall()
         }
@@ -114,3 +145,4 @@ def ensure_raw_schema(con, campaign: Campaign) -> None:
                 con.execute(f'alter table {table} add column "{col.key}" {sql_type(col)}')
     union = "\nunion all\n".join(_values_select(f) for f in campaign.forms.values())
     con.execute(f"create or replace view raw.form_values as\n{union}")
+    con.execute(f"comment on view raw.form_values is '{fingerprint}'")

@@ -1,0 +1,97 @@
+"""``roadsafe submit`` and ``roadsafe template``, registered by :mod:`roadsafe.cli` through ``register``.
+
+Exit codes of ``submit``: 0 accepted (or the same file already accepted), 1 rejected, 2 usage error (an
+unknown unit or form, a missing file), 3 the file could not be landed, the warehouse stayed locked, or
+processing failed unexpectedly (the file then stays landed and pending; ``process_inbox`` retries it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+
+
+def _settings(args: argparse.Namespace):
+    settings = getattr(args, "settings", None)
+    if settings is None:
+        from roadsafe.settings import Settings
+
+        settings = Settings.from_env()
+    return settings
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from ingest.landing import LandingError
+    from ingest.registry import WarehouseBusy
+    from ingest.service import ProcessingFailed, UsageError, submit
+
+    try:
+        receipt = submit(
+            _settings(args),
+            args.path,
+            unit=args.unit,
+            form=args.form,
+            period=args.week,
+            channel="cli",
+            submitted_by=args.by,
+        )
+    except UsageError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except (LandingError, WarehouseBusy, ProcessingFailed) as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    print(receipt.text())
+    return EXIT_REJECTED if receipt.status == "rejected" else EXIT_OK
+
+
+def _template(args: argparse.Namespace) -> int:
+    from ingest.templates import write_template
+
+    campaign = _settings(args).campaign()
+    form = args.form.strip().upper()
+    unit = campaign.units.get(args.unit) or campaign.resolve_unit(args.unit)
+    if unit is None:
+        print(f"错误：找不到填报单位“{args.unit}”，请填写县（市、区）或市直部门的名称。", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        path = write_template(campaign, form, unit.id, args.week, Path(args.output))
+    except ValueError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"已生成《{campaign.forms[form].name}》{campaign.period(args.week).label}填报模板（{unit.name}）：{path}"
+    )
+    return EXIT_OK
+
+
+def register(subparsers) -> None:
+    """Add ``submit`` and ``template`` to the ``roadsafe`` command."""
+    p = subparsers.add_parser(
+        "submit",
+        help="land, check and load one submitted file; prints the receipt (回执) or the error list",
+        description="报送一个文件：存档、校验并入库，输出回执或错误清单。"
+        "退出码：0 受理，1 未受理，2 用法错误，3 无法存档或数据仓库被占用。",
+    )
+    p.add_argument("path", help=".xlsx / .xls / .csv file")
+    p.add_argument("--unit", required=True, help="submitting unit: name, alias or id (e.g. 市公安局, 浔阳区)")
+    p.add_argument("--form", help="form code (F1..F9); default: recognised from the file")
+    p.add_argument("--week", type=int, help="week number; default: read from the file title")
+    p.add_argument("--by", help="who submits (recorded as given)")
+    p.set_defaults(func=_submit)
+
+    p = subparsers.add_parser(
+        "template",
+        help="write the blank official form for a unit and week (.xlsx)",
+        description="生成某单位某周的空白填报模板（.xlsx）。",
+    )
+    p.add_argument("form", help="form code, e.g. F1")
+    p.add_argument("--unit", required=True, help="unit: name, alias or id")
+    p.add_argument("--week", type=int, required=True, help="week number")
+    p.add_argument("-o", "--output", required=True, help="output .xlsx path")
+    p.set_defaults(func=_template)

@@ -1,0 +1,331 @@
+"""Processing one landed file: read, normalise, validate and record it in one DuckDB transaction.
+
+:func:`process_receipt` takes a :class:`ingest.landing.PendingReceipt` (the file is already in the landing
+zone) and, inside ``BEGIN … COMMIT``:
+
+1. reads the file (:func:`ingest.readers.parse_file`), decides form and period (given, else detected);
+2. recognises a duplicate: the same bytes as the current accepted submission for (form, unit, period);
+3. loads the data rows as text, normalises them (:mod:`ingest.normalise`) and checks them
+   (:mod:`ingest.validate`);
+4. writes the registry row (accepted / rejected / duplicate), its messages and — only when accepted — the
+   typed rows into ``raw.form_<code>``, and marks the earlier accepted submission as superseded.
+
+A crash anywhere before ``COMMIT`` leaves nothing in the warehouse; the receipt stays pending and is
+processed again by :func:`ingest.service.process_inbox`. A receipt already in the registry is not processed
+twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ingest import messages as M
+from ingest import registry
+from ingest.landing import PendingReceipt
+from ingest.messages import ERROR, WARNING, Message, Place
+from ingest.normalise import normalise_table
+from ingest.schema import first, form_table
+from ingest.validate import Findings, TableContext, check_table, submitter_problem
+from roadsafe.campaign import Campaign, Period
+from roadsafe.campaign.model import FormDef, Unit
+from roadsafe.settings import Settings
+
+__all__ = ["HOLD_ENV", "Outcome", "hold", "process_receipt"]
+
+log = logging.getLogger(__name__)
+
+# Test hook for the crash tests: ``ROADSAFE_INGEST_HOLD=before_commit:/path/marker`` makes the process write
+# the marker file and wait (up to 10 minutes) just before COMMIT — every row inserted, nothing committed — so
+# a test can kill it there; ``after_landing:…`` does the same once the file is landed, before the warehouse.
+HOLD_ENV = "ROADSAFE_INGEST_HOLD"
+
+SRC = "_ingest_src"
+NORM = "_ingest_norm"
+
+
+@dataclass
+class Outcome:
+    """What happened to one receipt (the service turns it into a :class:`ingest.service.Receipt`)."""
+
+    status: str
+    submission_id: str
+    receipt: PendingReceipt
+    unit: Unit | None
+    form: FormDef | None
+    period_no: int | None
+    period: Period | None
+    row_count: int
+    messages: list[Message]
+    error_count: int
+    warning_count: int
+    due_at: dt.datetime | None
+    minutes_late: int | None
+    received_at: dt.datetime
+    superseded: list[str] = field(default_factory=list)
+    superseded_by: str | None = None
+    duplicate_of: str | None = None
+
+
+def hold(stage: str) -> None:
+    """The crash-test hook (see :data:`HOLD_ENV`); does nothing unless the variable names ``stage``."""
+    spec = os.environ.get(HOLD_ENV)
+    if not spec or ":" not in spec:
+        return
+    wanted, marker = spec.split(":", 1)
+    if wanted != stage:
+        return
+    Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@lru_cache(maxsize=1)
+def _calendar():
+    from roadsafe.workcalendar import WorkCalendar
+
+    return WorkCalendar.load()
+
+
+def due_and_lateness(campaign: Campaign, period: Period, received_at: dt.datetime) -> tuple[dt.datetime, int]:
+    """The form due time of a period and how many whole minutes (rounded up) the receipt was late."""
+    from roadsafe.schedule import form_due_at
+
+    due = form_due_at(campaign, _calendar(), period)
+    late = (received_at - due).total_seconds()
+    return due, max(0, math.ceil(late / 60))
+
+
+def _resolve_period(campaign: Campaign, no: int | None) -> Period | None:
+    if no is None:
+        return None
+    try:
+        return campaign.period(no)
+    except KeyError:
+        return None
+
+
+def _existing(con, receipt: PendingReceipt) -> str | None:
+    row = first(
+        con.execute("select submission_id from raw.submissions where receipt_id = ?", [receipt.receipt_id])
+    )
+    return row[0] if row else None
+
+
+def _drop_temp(con) -> None:
+    for name in (SRC, NORM):
+        try:
+            con.execute(f"drop table if exists temp.{name}")
+        except Exception:  # noqa: BLE001 - best effort clean-up of scratch tables
+            pass
+
+
+def process_receipt(con, settings: Settings, campaign: Campaign, receipt: PendingReceipt) -> Outcome | str:
+    """Process one landed file in one transaction. Returns the :class:`Outcome`, or the id of the
+    submission that already recorded this receipt (nothing is done then)."""
+    con.execute("begin transaction")
+    try:
+        done = _existing(con, receipt)
+        if done:
+            con.execute("rollback")
+            return done
+        outcome = _process(con, settings, campaign, receipt)
+        hold("before_commit")
+        con.execute("commit")
+    except BaseException:
+        try:
+            con.execute("rollback")
+        except Exception:  # noqa: BLE001 - the connection may already be gone
+            pass
+        raise
+    finally:
+        _drop_temp(con)
+    return outcome
+
+
+def _process(con, settings: Settings, campaign: Campaign, receipt: PendingReceipt) -> Outcome:
+    from ingest.readers import FormNotRecognised, UnreadableFile, parse_file
+
+    received_at = receipt.received.astimezone(ZoneInfo(campaign.frame.timezone))
+    unit = campaign.units.get(receipt.unit_id) if receipt.unit_id else None
+    place = Place(receipt.original_name)
+    file_messages: list[Message] = []
+    findings = Findings()
+    form: FormDef | None = campaign.forms.get(receipt.form) if receipt.form else None
+    period_no = receipt.period
+    parsed = None
+    status = None
+    duplicate_of = None
+    row_count = 0
+
+    def file_error(body: str, severity: str = ERROR, header: str | None = None) -> None:
+        file_messages.append(place.file_message(body, severity, header=header))
+
+    if unit is None:
+        file_error(M.unknown_inbox_folder(receipt.unit or ""))
+    else:
+        try:
+            parsed = parse_file(
+                settings.home / receipt.stored_path,
+                campaign,
+                form_code=receipt.form,
+                period_no=receipt.period,
+                original_name=receipt.original_name,
+            )
+        except (UnreadableFile, FormNotRecognised) as exc:
+            file_messages.append(Message(ERROR, exc.message))
+
+    period: Period | None = None
+    if parsed is not None and unit is not None:
+        form = campaign.forms[parsed.form_code]
+        place = Place(receipt.original_name, parsed.sheet)
+        if period_no is None:
+            period_no = parsed.detected_period
+        elif parsed.detected_period is not None and parsed.detected_period != period_no:
+            file_error(M.period_mismatch(parsed.detected_period, period_no), WARNING)
+        if (
+            parsed.detected_unit
+            and parsed.detected_unit != unit.id
+            and parsed.detected_unit in campaign.units
+        ):
+            file_error(M.unit_mismatch(campaign.units[parsed.detected_unit].name, unit.name), WARNING)
+        problem = submitter_problem(campaign, form, unit)
+        if problem:
+            file_error(problem)
+        period = _resolve_period(campaign, period_no)
+        if period_no is None:
+            file_error(M.period_unknown())
+        elif period is None:
+            periods = campaign.periods()
+            file_error(
+                M.period_outside(
+                    period_no,
+                    periods[0].label,
+                    periods[-1].label,
+                    campaign.frame.start.isoformat(),
+                    campaign.frame.end.isoformat(),
+                )
+            )
+        if period is not None and not problem:
+            current = registry.current_accepted(con, form.code, unit.id, period.no)
+            if current is not None and current.file_sha256 == receipt.sha256:
+                status = "duplicate"
+                duplicate_of = current.submission_id
+                file_messages.clear()  # nothing is loaded: remarks about this copy do not count
+        if status is None:
+            for key in parsed.missing_required:
+                file_error(M.missing_required_column(form.column(key).header), header=form.column(key).header)
+            for key in parsed.missing_optional:
+                header = form.column(key).header
+                file_error(M.missing_optional_column(header), WARNING, header=header)
+            for header in parsed.extra_headers:
+                file_error(M.extra_column(header), WARNING, header=header)
+            row_count = parsed.load_into(con, SRC)
+            if row_count == 0:
+                file_error(M.no_rows())
+            else:
+                present = list(parsed.columns)
+                year = (period or campaign.periods()[0]).end.year
+                normalise_table(con, campaign, form, SRC, NORM, present, year=year, submitter_id=unit.id)
+                ctx = TableContext(
+                    campaign=campaign,
+                    form=form,
+                    place=place,
+                    headers=dict(parsed.headers),
+                    present=present,
+                    submitter=unit,
+                    period=period,
+                    received_at=received_at,
+                    norm=NORM,
+                    src=SRC,
+                )
+                findings = check_table(con, ctx)
+
+    if period is None and parsed is None:  # unreadable, but the week was given: on time or late all the same
+        period = _resolve_period(campaign, period_no)
+    for i, message in enumerate(file_messages):  # file problems first, errors before warnings
+        findings.add((0, message.severity != ERROR, i), message)
+    messages = findings.sorted(place)
+    if status is None:
+        status = "rejected" if findings.errors else "accepted"
+
+    due_at = minutes_late = None
+    if period is not None:
+        due_at, minutes_late = due_and_lateness(campaign, period, received_at)
+
+    submission_id = registry.next_submission_id(con)
+    registry.insert_submission(
+        con,
+        {
+            "submission_id": submission_id,
+            "campaign_code": campaign.code,
+            "form_code": form.code if form else None,
+            "unit_id": unit.id if unit else None,
+            "period_no": period_no,
+            "file_sha256": receipt.sha256,
+            "original_name": receipt.original_name,
+            "stored_path": receipt.stored_path,
+            "size_bytes": receipt.size,
+            "channel": receipt.channel,
+            "submitted_by": receipt.submitted_by,
+            "received_at": received_at,
+            "due_at": due_at,
+            "minutes_late": minutes_late,
+            "status": status,
+            "row_count": row_count if status != "duplicate" else 0,
+            "error_count": findings.errors,
+            "warning_count": findings.warnings,
+            "receipt_id": receipt.receipt_id,
+            "source_path": receipt.source_path,
+        },
+    )
+    registry.insert_messages(con, submission_id, messages)
+    superseded: list[str] = []
+    superseded_by = None
+    if status == "accepted":
+        assert form is not None and unit is not None and period is not None and parsed is not None
+        cols = ", ".join(f'"{c.key}"' for c in form.columns)
+        con.execute(
+            f"insert into {form_table(form.code)} "
+            f"(submission_id, sheet, source_row, subject_unit_id, record_key, {cols}) "
+            f"select ?, ?, source_row, _subject, _record_key, {cols} from {NORM}",
+            [submission_id, parsed.sheet or ""],
+        )
+        superseded, superseded_by = registry.supersede(
+            con, submission_id, form.code, unit.id, period.no, received_at
+        )
+    log.info(
+        "%s %s %s %s rows=%s",
+        submission_id,
+        status,
+        receipt.original_name,
+        unit.id if unit else "?",
+        row_count,
+    )
+    return Outcome(
+        status=status,
+        submission_id=submission_id,
+        receipt=receipt,
+        unit=unit,
+        form=form,
+        period_no=period_no,
+        period=period,
+        row_count=row_count if status != "duplicate" else 0,
+        messages=messages,
+        error_count=findings.errors,
+        warning_count=findings.warnings,
+        due_at=due_at,
+        minutes_late=minutes_late,
+        received_at=received_at,
+        superseded=superseded,
+        superseded_by=superseded_by,
+        duplicate_of=duplicate_of,
+    )
