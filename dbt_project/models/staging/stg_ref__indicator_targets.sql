@@ -1,0 +1,16 @@
+with
+
+source as (
+    select * from {{ source('ref', 'indicator_targets') }}
+),
+
+renamed as (
+    select
+        indicator_code,
+        unit_id,
+        cast(target as double) as fixed_target,
+        coalesce(from_denominator, false) as target_from_denominator,
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,312 @@
+"""``roadsafe build``: write the ``ref.*`` tables, run ``dbt build``, publish the read-only snapshot.
+
+The build runs ``dbt --warn-error build`` in a subprocess (dbt does not support several invocations in
+one process): models, data tests and unit tests, with every warning an error — a YAML key dbt would
+silently ignore, a deprecated property or an unused config path fails the build before anything runs (all
+data tests have severity error, so warn-error changes nothing for them). One invocation instead of a
+separate ``dbt parse --warn-error``: each dbt process costs ~5 s of start-up on 2 cores. Everything dbt
+writes goes under ``$ROADSAFE_HOME/dbt`` (target, partial-parse cache) and ``$ROADSAFE_HOME/logs/dbt``;
+nothing is written into the repository.
+
+When dbt passes, the warehouse is copied to ``published/warehouse.duckdb``: checkpoint, copy the file
+while still holding the writer's lock (so no ingest can write meanwhile), ``fsync``, then ``os.replace``
+over the old snapshot. Readers holding the old snapshot open keep reading it; new readers see the new one.
+A failed build publishes nothing, so readers keep the last good snapshot.
+
+Examples
+--------
+>>> from roadsafe.settings import Settings
+>>> result = run_build(Settings.from_env())  # doctest: +SKIP
+>>> result.ok, result.message  # doctest: +SKIP
+(True, 'dbt build 通过：…')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["DBT_PROJECT_DIR", "BuildResult", "dbt_executable", "publish_snapshot", "run_build"]
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+_KIND_WORDS = {
+    "model": "模型",
+    "test": "数据测试",
+    "unit_test": "单元测试",
+    "seed": "种子表",
+    "snapshot": "快照",
+}
+
+
+@dataclass
+class BuildResult:
+    """What a build did, in plain words.
+
+    ``ok`` is True only when ref tables, every dbt model and test, and the snapshot all succeeded.
+    ``failures`` has one Chinese sentence per failing model or test (or the error that stopped the build).
+    """
+
+    ok: bool
+    message: str
+    failures: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    published: str | None = None
+    log_file: str | None = None
+    returncode: int | None = None
+    status: str = field(init=False)  # "ok" or "failed"
+
+    def __post_init__(self) -> None:
+        self.status = "ok" if self.ok else "failed"
+
+
+def dbt_executable() -> str:
+    """The ``dbt`` next to the running Python (the project's virtualenv), else the one on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dbt")
+    if not found:
+        raise FileNotFoundError("找不到 dbt 可执行文件：请先运行 make setup 安装依赖。")
+    return found
+
+
+def _connect(settings, wait_s: float = 60.0):
+    """A writable connection to the warehouse, waiting up to ``wait_s`` while another writer holds it."""
+    import duckdb
+
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return duckdb.connect(str(settings.warehouse))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
+
+
+def _dbt_env(settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        ROADSAFE_WAREHOUSE=str(settings.warehouse),
+        DBT_PROFILES_DIR=str(DBT_PROJECT_DIR),
+        DBT_PROJECT_DIR=str(DBT_PROJECT_DIR),
+        DBT_TARGET_PATH=str(settings.home / "dbt" / "target"),
+        DBT_LOG_PATH=str(settings.logs / "dbt"),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DBT_USE_COLORS="false",
+        DBT_PRINTER_WIDTH="120",
+    )
+    return env
+
+
+def _run_dbt(settings, args: list[str], log) -> subprocess.CompletedProcess:
+    cmd = [dbt_executable(), *args]
+    log.write(f"$ {' '.join(cmd)}\n")
+    log.flush()
+    proc = subprocess.run(
+        cmd,
+        cwd=settings.home / "dbt",
+        env=_dbt_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+    log.write(proc.stdout)
+    log.flush()
+    return proc
+
+
+def _first_line(text: str | None) -> str:
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line:
+            return line[:300]
+    return ""
+
+
+def _describe(result: dict, nodes: dict) -> str | None:
+    """One sentence for a failing run result, or None if it passed."""
+    status = result.get("status")
+    if status in ("success", "pass", "skipped", "no-op"):
+        return None
+    uid = result.get("unique_id", "")
+    kind = uid.split(".", 1)[0]
+    node = nodes.get(uid, {})
+    name = node.get("name") or uid.rsplit(".", 1)[-1]
+    word = _KIND_WORDS.get(kind, kind)
+    message = _first_line(result.get("message"))
+    if kind == "test" and status in ("fail", "warn"):
+        failures = result.get("failures")
+        attached = node.get("attached_node") or ""
+        where = f"（{attached.rsplit('.', 1)[-1]}）" if attached else ""
+        verb = "未通过" if status == "fail" else "有警告"
+        return f"{word} {name}{where} {verb}：{failures} 行不符合要求。"
+    if kind == "unit_test":
+        model = (node.get("model") or "").rsplit(".", 1)[-1]
+        return f"{word} {model}.{name} 未通过：模型对给定输入的结果与预期不符。{message}"
+    return f"{word} {name} 出错：{message}"
+
+
+def _summarise(target: Path, proc: subprocess.CompletedProcess) -> tuple[list[str], dict[str, int]]:
+    results_file = target / "run_results.json"
+    manifest_file = target / "manifest.json"
+    if not results_file.exists():
+        return [], {}
+    results = json.loads(results_file.read_text(encoding="utf-8"))
+    nodes: dict = {}
+    if manifest_file.exists():
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        nodes = {**manifest.get("nodes", {}), **manifest.get("unit_tests", {})}
+    counts: dict[str, int] = {}
+    failures = []
+    for r in results.get("results", []):
+        counts[r.get("status", "unknown")] = counts.get(r.get("status", "unknown"), 0) + 1
+        sentence = _describe(r, nodes)
+        if sentence:
+            failures.append(sentence)
+    skipped = counts.get("skipped", 0)
+    if failures and skipped:
+        failures.append(f"另有 {skipped} 个节点因上游失败而跳过。")
+    return failures, counts
+
+
+_TIMESTAMP = re.compile(r"^\d\d:\d\d:\d\d\s+")
+
+
+def _error_lines(output: str) -> list[str]:
+    """The lines that say what went wrong: from dbt's "Encountered an error" on, else the error lines."""
+    lines = [_TIMESTAMP.sub("", ln).strip() for ln in output.splitlines()]
+    lines = [ln for ln in lines if ln]
+    for i, ln in enumerate(lines):
+        if ln.startswith("Encountered an error"):
+            picked = lines[i + 1 :] or [ln]
+            break
+    else:
+        picked = [ln for ln in lines if "error" in ln.lower() or "warning" in ln.lower()] or lines[-5:]
+    return [ln[:300] for ln in picked][:10]
+
+
+def publish_snapshot(settings, con=None) -> Path:
+    """Copy the warehouse to ``settings.published`` atomically (temp file in the same folder + os.replace).
+
+    ``con``: an open writable connection to the warehouse (the lock is held during the copy); if None,
+    one is opened and closed here.
+    """
+    target = Path(settings.published)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    own = con is None
+    if own:
+        con = _connect(settings)
+    try:
+        con.execute("checkpoint")
+        shutil.copyfile(settings.warehouse, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        if own:
+            con.close()
+    os.replace(tmp, target)
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+    return target
+
+
+def run_build(settings, *, publish: bool = True) -> BuildResult:
+    """Rewrite ``ref.*``, run ``dbt --warn-error build``, publish the snapshot.
+
+    Parameters
+    ----------
+    settings : roadsafe.settings.Settings
+    publish : bool
+        Copy the warehouse to the published snapshot when dbt passes (default True).
+
+    Returns
+    -------
+    BuildResult
+        ``ok`` False with plain-word ``failures`` when a model or test fails; never raises for a dbt
+        failure. A broken campaign definition or calendar raises (CampaignError, CalendarYearMissing).
+    """
+    from ingest.schema import ensure_raw_schema
+    from roadsafe.reftables import write_reference
+    from roadsafe.workcalendar import WorkCalendar
+
+    started = time.perf_counter()
+    settings.ensure()
+    (settings.home / "dbt").mkdir(parents=True, exist_ok=True)
+    log_dir = settings.logs / "dbt"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / f"build-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
+    timings: dict[str, float] = {}
+
+    campaign = settings.campaign()
+    calendar = WorkCalendar.load()
+    t = time.perf_counter()
+    con = _connect(settings)
+    try:
+        ensure_raw_schema(con, campaign)
+        write_reference(con, campaign, calendar)
+    finally:
+        con.close()
+    timings["ref"] = round(time.perf_counter() - t, 3)
+
+    target = settings.home / "dbt" / "target"
+    with open(log_file, "w", encoding="utf-8") as log:
+        (target / "run_results.json").unlink(missing_ok=True)
+        t = time.perf_counter()
+        build = _run_dbt(settings, ["--warn-error", "build"], log)
+        timings["dbt"] = round(time.perf_counter() - t, 3)
+
+    failures, counts = _summarise(target, build)
+    if build.returncode != 0:
+        if not failures:  # stopped before running anything: a parse error or a warning treated as one
+            failures = [f"dbt 解析：{ln}" for ln in _error_lines(build.stdout)]
+            message = "dbt 解析未通过（警告按错误处理），未运行模型，未发布快照（读者继续使用上一版）。"
+        else:
+            n = len([f for f in failures if not f.startswith("另有")])
+            message = f"dbt build 未通过：{n} 处失败，未发布快照（读者继续使用上一版）。"
+        return BuildResult(
+            ok=False,
+            message=message,
+            failures=failures,
+            counts=counts,
+            timings={**timings, "total": round(time.perf_counter() - started, 3)},
+            log_file=str(log_file),
+            returncode=build.returncode,
+        )
+
+    published = None
+    if publish:
+        t = time.perf_counter()
+        published = str(publish_snapshot(settings))
+        timings["publish"] = round(time.perf_counter() - t, 3)
+    timings["total"] = round(time.perf_counter() - started, 3)
+    passed = sum(v for k, v in counts.items() if k in ("success", "pass"))
+    return BuildResult(
+        ok=True,
+        message=f"dbt build 通过：{passed} 个模型与测试成功，用时 {timings['total']:.1f} 秒"
+        + (f"；已发布快照 {published}" if published else "。"),
+        counts=counts,
+        timings=timings,
+        published=published,
+        log_file=str(log_file),
+        returncode=0,
+    )
