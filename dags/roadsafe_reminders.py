@@ -1,0 +1,48 @@
+"""
+### roadsafe_reminders — reminders, overdue notices and escalations
+
+**Schedule:** every hour from 08:00 to 18:00 in the campaign's time zone
+(`roadsafe.reminders.REMINDER_HOURS`).
+
+`send_reminders` covers the window from the previous run slot to this run's logical date and, for
+every expected submission without an accepted file received by then, produces the notices that fall
+in the window, using the lead and lag hours of `reminders` in the campaign definition:
+a reminder `before_due_hours` before the due time, an overdue notice `overdue_after_hours` after it,
+and an escalation to `escalate_to` after `escalate_after_hours`. Each notice belongs to exactly one
+run, so re-running a run repeats the same notices and nothing is sent twice by consecutive runs.
+It reads the published snapshot only (no DuckDB writer, no pool).
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, dag, task
+
+from roadsafe.airflow_tasks import campaign_timezone
+from roadsafe.reminders import reminder_cron
+
+TZ = campaign_timezone()
+
+
+@dag(
+    dag_id="roadsafe_reminders",
+    schedule=CronTriggerTimetable(reminder_cron(), timezone=TZ),
+    start_date=pendulum.datetime(2022, 4, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["roadsafe", "reminders"],
+    default_args={"owner": "roadsafe", "retries": 1, "retry_delay": pendulum.duration(minutes=5)},
+    doc_md=__doc__,
+)
+def roadsafe_reminders():
+    @task
+    def send_reminders(logical_date=None):
+        """Select and write this run's reminders / overdue notices / escalations."""
+        from roadsafe.airflow_tasks import send_reminders as run
+
+        return run(logical_date)
+
+    send_reminders()
+
+
+roadsafe_reminders()

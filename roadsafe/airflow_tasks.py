@@ -1,0 +1,269 @@
+"""Thin callables behind the Airflow tasks in ``dags/``.
+
+Each function turns Airflow's view of a run (its logical date) into a call of the roadsafe packages
+and returns a small JSON-able summary (it becomes the task's XCom). The packages are imported inside
+the functions, so importing this module (which every DAG file does at parse time) stays cheap: only
+the standard library, plus PyYAML in the two parse-time helpers.
+
+Dates: the DAGs pass the run's logical date (for ``CronTriggerTimetable`` runs, the scheduled time);
+nothing here reads the clock, so re-running a period gives the same result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "build_marts",
+    "campaign_report_cron",
+    "campaign_timezone",
+    "deliver_edition",
+    "inbox_path",
+    "ingest_pending",
+    "is_bulletin_day",
+    "is_last_working_day",
+    "local_date",
+    "monthly_edition",
+    "raw_changed",
+    "render_edition",
+    "send_reminders",
+    "weekly_edition",
+]
+
+_REPO = Path(__file__).resolve().parents[1]
+
+
+# --------------------------------------------------------------------------- parse-time helpers
+
+
+def inbox_path() -> str:
+    """``$ROADSAFE_HOME/inbox`` as an absolute path (what the inbox trigger watches)."""
+    from roadsafe.settings import Settings
+
+    return str(Settings.from_env().inbox)
+
+
+def _campaign_file() -> Path:
+    code = os.environ.get("ROADSAFE_CAMPAIGN") or "jiujiang-2022"
+    root = Path(os.environ.get("ROADSAFE_CAMPAIGNS_DIR") or _REPO / "campaigns")
+    return root / code / "campaign.yml"
+
+
+def _campaign_frame() -> tuple[Path, dict]:
+    import yaml
+
+    path = _campaign_file()
+    with path.open(encoding="utf-8") as fh:
+        return path, yaml.safe_load(fh) or {}
+
+
+def campaign_timezone() -> str:
+    """The active campaign's time zone (``timezone`` in campaign.yml), read at DAG parse time."""
+    return str(_campaign_frame()[1].get("timezone") or "Asia/Shanghai")
+
+
+def campaign_report_cron(report: str, days: str = "*") -> tuple[str, str]:
+    """Cron expression and timezone for a report of the active campaign, read at DAG parse time.
+
+    Reads only ``campaign.yml`` with PyYAML (no validation, no heavy imports): the ``time`` of
+    ``reports.<report>`` (e.g. ``17:00``) becomes ``"0 17 <days> * *"``.
+
+    Parameters
+    ----------
+    report : str
+        Key under ``reports`` in campaign.yml, e.g. ``weekly_bulletin``.
+    days : str
+        The day-of-month field, e.g. ``20-31`` for the monthly DAG.
+
+    Examples
+    --------
+    >>> campaign_report_cron("weekly_bulletin")
+    ('0 17 * * *', 'Asia/Shanghai')
+    """
+    path, frame = _campaign_frame()
+    try:
+        hh, mm = str(frame["reports"][report]["time"]).split(":")
+        hour, minute = int(hh), int(mm)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f'{path}: reports.{report}.time 应写成 "HH:MM"（例如 "17:00"）') from exc
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise ValueError(f"{path}: reports.{report}.time 不是有效时刻：{hh}:{mm}")
+    return f"{minute} {hour} {days} * *", str(frame.get("timezone") or "Asia/Shanghai")
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _settings():
+    from roadsafe.settings import Settings
+
+    return Settings.from_env()
+
+
+def local_date(logical_date: datetime, tz: str = "Asia/Shanghai") -> date:
+    """The calendar date of ``logical_date`` in the campaign's time zone."""
+    from zoneinfo import ZoneInfo
+
+    if logical_date.tzinfo is None:
+        raise ValueError(f"logical_date must be timezone-aware, got {logical_date!r}")
+    return logical_date.astimezone(ZoneInfo(tz)).date()
+
+
+def _jsonable(value: Any) -> Any:
+    """A best-effort JSON-able copy of a result object (dataclass / pydantic / Path / date)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    elif hasattr(value, "model_dump"):
+        value = value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+# --------------------------------------------------------------------------- ingest / build
+
+
+def ingest_pending() -> dict[str, Any]:
+    """Land and load every pending inbox file (not only the files named in the triggering events).
+
+    Returns
+    -------
+    dict
+        ``{"receipts": n, "by_status": {...}, "submissions": [...]}``; ``receipts`` counts the
+        submissions written to ``raw.*`` in this run (accepted, rejected and duplicate alike).
+    """
+    from ingest.service import process_inbox
+
+    receipts = process_inbox(_settings())
+    by_status: dict[str, int] = {}
+    for r in receipts:
+        by_status[r.status] = by_status.get(r.status, 0) + 1
+    submissions = [
+        {
+            "submission_id": r.submission_id,
+            "status": r.status,
+            "unit_id": r.unit_id,
+            "form_code": r.form_code,
+            "period_no": r.period_no,
+            "original_name": r.original_name,
+        }
+        for r in receipts
+    ]
+    return {"receipts": len(receipts), "by_status": by_status, "submissions": _jsonable(submissions)}
+
+
+def raw_changed(summary: dict[str, Any]) -> bool:
+    """Whether an ingest run wrote anything to ``raw.*`` (so the marts must be rebuilt).
+
+    Rejected and duplicate attempts count too: they change the submission compliance mart.
+    """
+    return int(summary.get("receipts") or 0) > 0
+
+
+def build_marts() -> dict[str, Any]:
+    """Rewrite ``ref.*``, run ``dbt build`` and publish the read-only snapshot."""
+    from roadsafe.build import run_build
+
+    result = run_build(_settings())
+    if not result.ok:
+        # dbt failed on the data or the models: deterministic, a retry would fail the same way, so
+        # fail now with the plain-word failures (the last good snapshot stays published).
+        from airflow.sdk.exceptions import AirflowFailException
+
+        failures = "\n".join(f"  - {f}" for f in result.failures)
+        raise AirflowFailException(f"{result.message}\n{failures}".rstrip())
+    return _jsonable(result)
+
+
+# --------------------------------------------------------------------------- calendar questions
+
+
+def is_bulletin_day(logical_date: datetime) -> bool:
+    """Whether the weekly bulletin of the active campaign is due on the run's date.
+
+    Due days follow the campaign definition (days after the period end, rolled to the next working
+    day), so they move with holidays; the DAG runs daily at the bulletin time and asks this.
+    """
+    from roadsafe.schedule import build_schedule
+    from roadsafe.workcalendar import WorkCalendar
+
+    campaign = _settings().campaign()
+    tz = str(campaign.frame.timezone)
+    day = local_date(logical_date, tz)
+    return any(
+        item.kind == "weekly_bulletin" and local_date(item.due_at, tz) == day
+        for item in build_schedule(campaign, WorkCalendar.load())
+    )
+
+
+def is_last_working_day(logical_date: datetime, tz: str | None = None) -> bool:
+    """Whether the run's date is the last working day of its month (working-day calendar).
+
+    Raises
+    ------
+    AirflowFailException
+        With the calendar's Chinese message when the year is not in ``calendar/cn-workdays.yml``:
+        the run fails visibly (no retry: retrying cannot add the year) instead of skipping silently.
+    """
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from roadsafe.workcalendar import CalendarYearMissing, WorkCalendar
+
+    day = local_date(logical_date, tz or campaign_timezone())
+    try:
+        return WorkCalendar.load().last_working_day_of_month(day.year, day.month) == day
+    except CalendarYearMissing as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+# --------------------------------------------------------------------------- editions
+
+
+def weekly_edition(logical_date: datetime) -> str:
+    """Freeze the weekly edition (通报 + 调度单) for the run's date; returns the edition folder."""
+    from dashboards import editions
+
+    return str(editions.freeze_weekly(_settings(), local_date(logical_date, campaign_timezone())))
+
+
+def monthly_edition(logical_date: datetime) -> str:
+    """Freeze the monthly edition (排名 + 小结) for the run's month; returns the edition folder."""
+    from dashboards import editions
+
+    return str(editions.freeze_monthly(_settings(), local_date(logical_date, campaign_timezone())))
+
+
+def render_edition(edition_dir: str, kind: str) -> list[str]:
+    """Render one report (``bulletin``, ``dispatch``, ``ranking`` or ``summary``) of a frozen edition."""
+    from dashboards import editions
+
+    return [str(p) for p in editions.render(Path(edition_dir), kind)]
+
+
+def deliver_edition(edition_dir: str) -> dict[str, Any]:
+    """Send a rendered edition to its recipients (idempotent: an edition already sent is not re-sent)."""
+    from dashboards import delivery
+
+    return {"deliveries": _jsonable(delivery.deliver(_settings(), Path(edition_dir)))}
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+def send_reminders(logical_date: datetime) -> dict[str, Any]:
+    """Reminders, overdue notices and escalations falling in this run's hour (see roadsafe.reminders)."""
+    from roadsafe.reminders import run_reminders
+
+    return _jsonable(run_reminders(_settings(), logical_date))

@@ -1,0 +1,90 @@
+"""`make up` / `make down` (scripts/airflow-local.sh) on a temporary ROADSAFE_HOME and a free port."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "scripts" / "airflow-local.sh"
+
+
+def alive(pid: int) -> bool:
+    """Running, and not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_script_is_valid_bash():
+    subprocess.run(["bash", "-n", str(SCRIPT)], check=True)
+
+
+@pytest.mark.slow
+def test_up_starts_four_components_healthy_and_down_stops_exactly_them(tmp_path, aflib):
+    port = aflib.free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        {
+            "ROADSAFE_HOME": str(tmp_path / "home"),
+            "AIRFLOW_PORT": str(port),
+            "ROADSAFE_PORTAL_PORT": str(aflib.free_port()),
+        }
+    )
+    pids_file = tmp_path / "home" / "airflow" / "pids"
+    try:
+        t0 = time.monotonic()
+        up = subprocess.run([str(SCRIPT), "up"], env=env, capture_output=True, text=True, timeout=300)
+        started_in = time.monotonic() - t0
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        print(f"make up: healthy with DAGs registered in {started_in:.1f} s")
+        assert f"http://localhost:{port}" in up.stdout
+        login = re.search(r"Login:\s+admin / (\S+)", up.stdout)
+        assert login and len(login.group(1)) >= 12
+        assert (
+            "DAGs registered: roadsafe_build, roadsafe_ingest, roadsafe_monthly, roadsafe_reminders"
+            in up.stdout
+        )
+
+        recorded = dict(line.split() for line in pids_file.read_text().splitlines())
+        assert set(recorded) - {"portal"} == {"scheduler", "dag-processor", "triggerer", "api-server"}
+        pids = [int(p) for p in recorded.values()]
+        assert all(alive(p) for p in pids)
+
+        # the DAGs are unpaused and the writer pool exists (REST, with the printed login)
+        token = aflib.api(
+            "POST", f"http://127.0.0.1:{port}/auth/token", {"username": "admin", "password": login.group(1)}
+        )["access_token"]
+        dags = aflib.api_auth("GET", f"http://127.0.0.1:{port}/api/v2/dags?dag_id_pattern=roadsafe_", token)
+        assert {d["dag_id"]: d["is_paused"] for d in dags["dags"]} == {
+            "roadsafe_build": False,
+            "roadsafe_ingest": False,
+            "roadsafe_monthly": False,
+            "roadsafe_reminders": False,
+            "roadsafe_weekly": False,
+        }
+        pool = aflib.api_auth("GET", f"http://127.0.0.1:{port}/api/v2/pools/roadsafe_duckdb", token)
+        assert pool["slots"] == 1
+
+        # a second `up` refuses to start another set
+        t1 = time.monotonic()
+        again = subprocess.run([str(SCRIPT), "up"], env=env, capture_output=True, text=True, timeout=60)
+        print(f"second up refused in {time.monotonic() - t1:.1f} s")
+        assert again.returncode != 0 and "already running" in again.stdout
+
+        t1 = time.monotonic()
+        down = subprocess.run([str(SCRIPT), "down"], env=env, capture_output=True, text=True, timeout=120)
+        print(f"make down: {time.monotonic() - t1:.1f} s\n{down.stdout}")
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert not any(alive(p) for p in pids)
+        assert not pids_file.exists()
+    finally:
+        if pids_file.exists():
+            subprocess.run([str(SCRIPT), "down"], env=env, capture_output=True, timeout=120)
