@@ -1,0 +1,742 @@
+"""Every read of the warehouse that reports, editions and the site make: the one place that knows SQL.
+
+Renderers never see SQL or table names: they get polars frames with the stable column names documented
+on each function, and small dataclasses. When a mart changes, only this module changes.
+
+Two kinds of database are read with the same queries:
+
+- the **published snapshot** (``$ROADSAFE_HOME/published/warehouse.duckdb``, read-only), by the site;
+- an edition's **frozen snapshot** (``reports/<kind>/<ref>/snapshot.duckdb``), made by
+  :func:`freeze_snapshot`, by every report renderer. It keeps the schema names (``ref``, ``marts``,
+  ``raw``) but only the rows the edition may see (periods up to the edition's period).
+
+Examples
+--------
+>>> import duckdb
+>>> con = duckdb.connect("var/published/warehouse.duckdb", read_only=True)  # doctest: +SKIP
+>>> ref = read_reference(con)  # doctest: +SKIP
+>>> read_indicator_values(con, period_no=5).filter(pl.col("unit_id") == ref.city_id)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+
+__all__ = [
+    "ALL_COUNTIES",
+    "MART_TABLES",
+    "Coverage",
+    "Reference",
+    "SnapshotScope",
+    "condense_lead_reports",
+    "connect_snapshot",
+    "freeze_snapshot",
+    "read_campaign_words",
+    "read_compliance",
+    "read_corrections",
+    "read_coverage",
+    "read_expected_between",
+    "read_indicator_values",
+    "read_lead_reports",
+    "read_ranking",
+    "read_ranking_breakdown",
+    "read_ranking_months",
+    "read_ranking_weights",
+    "read_reference",
+    "read_task_status",
+]
+
+# Marts the reports read (docs/ARCHITECTURE.md, "dbt marts").
+MART_TABLES = (
+    "fct_indicator_values",
+    "fct_task_status",
+    "fct_submission_compliance",
+    "rpt_monthly_ranking",
+    "rpt_ranking_breakdown",
+)
+
+# Reference tables copied whole into a frozen snapshot (the campaign definition as it stood).
+_REF_TABLES = (
+    "campaign",
+    "units",
+    "periods",
+    "months",
+    "tasks",
+    "task_units",
+    "forms",
+    "indicators",
+    "indicator_tasks",
+    "expected_submissions",
+    "oneoffs",
+    "ranking_weights",
+)
+
+# Submission metadata kept in a frozen snapshot (for the coverage stamp and the correction log).
+# Deliberately without stored_path / submitted_by: an edition does not need them.
+_SUBMISSION_COLUMNS = (
+    "submission_id, form_code, unit_id, period_no, received_at, due_at, minutes_late, status, "
+    "superseded_by, row_count, error_count, warning_count, channel"
+)
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pl.DataFrame:
+    return con.sql(sql, params=params or None).pl()
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> Any:
+    rows = con.execute(sql, params or {}).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None) -> bool:
+    sql = "select count(*) from information_schema.tables where table_schema = $s and table_name = $t"
+    params: dict[str, Any] = {"s": schema, "t": table}
+    if catalog:
+        sql += " and table_catalog = $c"
+        params["c"] = catalog
+    return _scalar(con, sql, params) > 0
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_schema = $s and table_name = $t",
+        {"s": schema, "t": table},
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+# --------------------------------------------------------------------------- freezing
+
+
+@dataclass(frozen=True)
+class SnapshotScope:
+    """Which rows an edition may see: periods up to ``max_period`` and ranking months up to ``max_month``.
+
+    ``max_month`` is ``None`` for editions that show no ranking.
+    """
+
+    max_period: int
+    max_month: str | None = None
+
+
+def connect_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open a published or frozen snapshot read-only."""
+    import duckdb
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"找不到数据快照：{path}（请先运行 roadsafe build 发布数据）")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def freeze_snapshot(published: Path, target: Path, scope: SnapshotScope) -> dict[str, int]:
+    """Copy what an edition needs from the published snapshot into its own DuckDB file.
+
+    Parameters
+    ----------
+    published : Path
+        The published read-only warehouse snapshot.
+    target : Path
+        The edition's ``snapshot.duckdb`` (must not exist yet).
+    scope : SnapshotScope
+        Rows after the edition's period (or month) are left out, so an edition can never show data
+        of a later week.
+
+    Returns
+    -------
+    dict
+        Table name (``schema.table``) → rows copied.
+    """
+    import duckdb
+
+    if target.exists():
+        raise FileExistsError(target)
+    counts: dict[str, int] = {}
+    con = duckdb.connect(str(target))
+    try:
+        con.execute("attach $p as pub (read_only)", {"p": str(published)})
+        for schema in ("ref", "marts", "raw"):
+            con.execute(f"create schema {schema}")
+        for table in _REF_TABLES:
+            if _has_table(con, "ref", table, "pub"):
+                con.execute(f"create table ref.{table} as select * from pub.ref.{table}")
+        period_filter = f"period_no <= {int(scope.max_period)}"
+        month_filter = "false" if scope.max_month is None else f"month <= '{_month_literal(scope.max_month)}'"
+        filters = {
+            "fct_indicator_values": period_filter,
+            "fct_task_status": period_filter,
+            "fct_submission_compliance": period_filter,
+            "rpt_monthly_ranking": month_filter,
+            "rpt_ranking_breakdown": month_filter,
+        }
+        for table in MART_TABLES:
+            if not _has_table(con, "marts", table, "pub"):
+                raise LookupError(f"已发布的数据快照中缺少 marts.{table}：请先运行 roadsafe build。")
+            con.execute(
+                f"create table marts.{table} as select * from pub.marts.{table} where {filters[table]}"
+            )
+        if _has_table(con, "raw", "submissions", "pub"):
+            con.execute(
+                f"create table raw.submissions as select {_SUBMISSION_COLUMNS} from pub.raw.submissions "
+                f"where period_no is null or {period_filter}"
+            )
+        if _has_table(con, "raw", "form_f9", "pub"):
+            con.execute(
+                "create table raw.form_f9 as select f.* from pub.raw.form_f9 f "
+                "join pub.raw.submissions s using (submission_id) "
+                f"where s.{period_filter}"
+            )
+        for schema, table in con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() order by 1, 2"
+        ).fetchall():
+            counts[f"{schema}.{table}"] = _scalar(con, f"select count(*) from {schema}.{table}")
+        con.execute("detach pub")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return counts
+
+
+def _month_literal(month: str) -> str:
+    dt.date.fromisoformat(f"{month}-01")  # raises on anything that is not YYYY-MM
+    return month
+
+
+# --------------------------------------------------------------------------- reference
+
+ALL_COUNTIES = "各县（市、区）"
+
+
+def _lead_names_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """A CTE ``leads(task_no, lead_ids, lead_names)``: lead units per task in unit order, with every county
+    written once as 各县（市、区） (as the plan writes it) instead of fifteen names."""
+    return f"""
+        leads as (
+            select tu.task_no,
+                   list(tu.unit_id order by u.sort_order) as lead_ids,
+                   case when count(*) filter (where u.kind = 'county')
+                             = (select count(*) from ref.units where kind = 'county')
+                        then concat_ws('、', '{ALL_COUNTIES}',
+                                       string_agg(u.name, '、' order by u.sort_order)
+                                           filter (where u.kind <> 'county'))
+                        else string_agg(u.name, '、' order by u.sort_order) end as lead_names
+            from ref.task_units tu join ref.units u using (unit_id)
+            where tu.role = 'lead'
+            group by tu.task_no
+        )"""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The campaign definition as the snapshot holds it (``ref.*``), as frames.
+
+    Attributes
+    ----------
+    units : unit_id, name, kind, sort_order
+    periods : period_no, label, start_date, end_date, due_at, month
+    tasks : task_no, section_no, section_title, title, summary, deadline, is_milestone,
+        lead_ids (list), lead_names (顿号-joined)
+    indicators : indicator_code, name, kind, direction, deadline, deadline_rule, is_goal, task_nos (list)
+    forms : form_code, name
+    task_units : task_no, unit_id, role (``lead``/``co``)
+    """
+
+    units: pl.DataFrame
+    periods: pl.DataFrame
+    tasks: pl.DataFrame
+    indicators: pl.DataFrame
+    forms: pl.DataFrame
+    city_id: str
+    task_units: pl.DataFrame = field(default_factory=pl.DataFrame)
+    bottom_marked: int | None = None
+
+    def unit_name(self, unit_id: str | None) -> str:
+        if unit_id is None:
+            return ""
+        hit = self.units.filter(pl.col("unit_id") == unit_id)
+        return hit["name"][0] if hit.height else unit_id
+
+    def names_of(self, unit_ids: list[str]) -> str:
+        """Unit names joined with 、 in unit order; every county at once reads 各县（市、区）."""
+        wanted = set(unit_ids)
+        rows = self.units.filter(pl.col("unit_id").is_in(list(wanted))).sort("sort_order")
+        counties = set(self.units.filter(pl.col("kind") == "county")["unit_id"].to_list())
+        names = []
+        if counties and counties <= wanted:
+            names.append(ALL_COUNTIES)
+            rows = rows.filter(pl.col("kind") != "county")
+        names += rows["name"].to_list()
+        return "、".join(names)
+
+    def unit_kind(self, unit_id: str) -> str | None:
+        hit = self.units.filter(pl.col("unit_id") == unit_id)
+        return hit["kind"][0] if hit.height else None
+
+    def unit_order(self) -> dict[str, int]:
+        return dict(zip(self.units["unit_id"].to_list(), self.units["sort_order"].to_list(), strict=True))
+
+    def period(self, period_no: int) -> dict:
+        rows = self.periods.filter(pl.col("period_no") == period_no).to_dicts()
+        if not rows:
+            raise KeyError(f"数据快照中没有第{period_no}周")
+        return rows[0]
+
+    def periods_of_month(self, month: str) -> list[int]:
+        return self.periods.filter(pl.col("month") == month)["period_no"].sort().to_list()
+
+    def form_name(self, form_code: str) -> str:
+        hit = self.forms.filter(pl.col("form_code") == form_code)
+        return hit["name"][0] if hit.height else form_code
+
+
+def read_reference(con: duckdb.DuckDBPyConnection) -> Reference:
+    """The ``ref.*`` tables an edition needs, joined into readable frames."""
+    units = _frame(con, "select unit_id, name, kind, sort_order from ref.units order by sort_order, unit_id")
+    city_id = _scalar(con, "select city_unit_id from ref.campaign")
+    bottom = None
+    if "ranking_bottom_marked" in _columns(con, "ref", "campaign"):
+        bottom = _scalar(con, "select ranking_bottom_marked from ref.campaign")
+    periods = _frame(
+        con,
+        "select period_no, label, start_date, end_date, due_at, month from ref.periods order by period_no",
+    )
+    tasks = _frame(
+        con,
+        f"""
+        with {_lead_names_sql(con)}
+        select t.task_no, t.section_no, t.section_title, t.title, t.summary, t.deadline, t.is_milestone,
+               coalesce(l.lead_ids, []) as lead_ids, coalesce(l.lead_names, '') as lead_names
+        from ref.tasks t
+        left join leads l using (task_no)
+        order by t.task_no
+        """,
+    )
+    indicators = _frame(
+        con,
+        """
+        select i.indicator_code, i.name, i.kind, i.direction, i.deadline, i.deadline_rule, i.is_goal,
+               coalesce(list(it.task_no order by it.task_no) filter (where it.task_no is not null), [])
+                   as task_nos
+        from ref.indicators i
+        left join ref.indicator_tasks it using (indicator_code)
+        group by all
+        order by i.indicator_code
+        """,
+    )
+    forms = _frame(con, "select form_code, name from ref.forms order by form_code")
+    task_units = _frame(
+        con,
+        """
+        select tu.task_no, tu.unit_id, tu.role from ref.task_units tu join ref.units u using (unit_id)
+        order by tu.task_no, tu.role desc, u.sort_order
+        """,
+    )
+    return Reference(
+        units=units,
+        periods=periods,
+        tasks=tasks,
+        indicators=indicators,
+        forms=forms,
+        city_id=city_id,
+        task_units=task_units,
+        bottom_marked=bottom,
+    )
+
+
+# --------------------------------------------------------------------------- indicators and tasks
+
+_INDICATOR_SELECT = """
+select v.indicator_code, i.name as indicator_name, i.kind, i.direction, i.is_goal,
+       v.unit_id, u.name as unit_name, u.kind as unit_kind, u.sort_order as unit_order,
+       v.period_no, v.numerator, v.denominator, v.actual, v.target, v.deadline, v.baseline,
+       v.expected, v.gap, v.status
+from marts.fct_indicator_values v
+join ref.indicators i using (indicator_code)
+join ref.units u using (unit_id)
+"""
+
+
+def read_indicator_values(
+    con: duckdb.DuckDBPyConnection, *, period_no: int | None = None, upto: int | None = None
+) -> pl.DataFrame:
+    """Indicator values with names.
+
+    Columns: indicator_code, indicator_name, kind (``rate``/``count``), direction, is_goal, unit_id,
+    unit_name, unit_kind, unit_order, period_no, numerator, denominator, actual, target, deadline,
+    baseline, expected (序时进度), gap, status.
+
+    Parameters
+    ----------
+    period_no : int, optional
+        Only this period.
+    upto : int, optional
+        Periods ``1..upto`` (for trends).
+    """
+    where, params = [], {}
+    if period_no is not None:
+        where.append("v.period_no = $p")
+        params["p"] = period_no
+    if upto is not None:
+        where.append("v.period_no <= $u")
+        params["u"] = upto
+    sql = _INDICATOR_SELECT + (" where " + " and ".join(where) if where else "")
+    sql += " order by v.indicator_code, u.sort_order, v.unit_id, v.period_no"
+    return _frame(con, sql, params)
+
+
+def read_task_status(
+    con: duckdb.DuckDBPyConnection, *, period_no: int | None = None, upto: int | None = None
+) -> pl.DataFrame:
+    """Task status per period, with the task's definition.
+
+    Columns: task_no, section_no, section_title, title, deadline, is_milestone, lead_names, period_no,
+    status, status_basis (``indicators``/``task_reports``), lead_report_status (the mart's
+    ``单位：状态；…``), lead_status (the same condensed: ``推进中``, or ``已完成14个、未报送1个``),
+    progress, difficulties (the leads' words, attributed: ``单位：…；单位：…``).
+    """
+    cols = _columns(con, "marts", "fct_task_status")
+
+    def col(name: str, *alternatives: str) -> str:
+        for candidate in (name, *alternatives):
+            if candidate in cols:
+                return f"s.{candidate}"
+        return "null"
+
+    where, params = [], {}
+    if period_no is not None:
+        where.append("s.period_no = $p")
+        params["p"] = period_no
+    if upto is not None:
+        where.append("s.period_no <= $u")
+        params["u"] = upto
+    sql = f"""
+        with {_lead_names_sql(con)}
+        select t.task_no, t.section_no, t.section_title, t.title, t.deadline, t.is_milestone,
+               coalesce(l.lead_names, '') as lead_names, s.period_no, s.status,
+               {col("status_basis")}::varchar as status_basis,
+               {col("lead_report_status")}::varchar as lead_report_status,
+               {col("progress_text", "progress")}::varchar as progress,
+               {col("difficulties")}::varchar as difficulties
+        from marts.fct_task_status s
+        join ref.tasks t using (task_no)
+        left join leads l using (task_no)
+        {"where " + " and ".join(where) if where else ""}
+        order by t.task_no, s.period_no
+    """
+    frame = _frame(con, sql, params)
+    condensed = [condense_lead_reports(text) for text in frame["lead_report_status"].to_list()]
+    return frame.with_columns(pl.Series("lead_status", condensed, dtype=pl.String))
+
+
+def condense_lead_reports(text: str | None) -> str | None:
+    """The mart's ``市公安局：推进中；市交通运输局：已完成（第4周）`` in a table cell's words.
+
+    >>> condense_lead_reports("市公安局：推进中")
+    '推进中'
+    >>> condense_lead_reports("浔阳区：已完成；濂溪区：已完成；柴桑区：未报送")
+    '已完成2个、未报送1个'
+    """
+    if not text:
+        return None
+    statuses = []
+    for part in text.split("；"):
+        _unit, _sep, status = part.partition("：")
+        statuses.append((status or part).strip())
+    if len(statuses) == 1:
+        return statuses[0]
+    counts: dict[str, int] = {}
+    for status in statuses:
+        key = status.split("（")[0]
+        counts[key] = counts.get(key, 0) + 1
+    if len(counts) == 1:
+        return next(iter(counts))
+    return "、".join(f"{k}{v}个" for k, v in counts.items())
+
+
+def read_lead_reports(con: duckdb.DuckDBPyConnection, period_no: int) -> pl.DataFrame:
+    """The lead units' own F9 words for a period, one row per (task, lead unit) that reported.
+
+    Columns: task_no, unit_id, unit_name, status, progress, difficulties, submission_id.
+    Read from the current (accepted, not superseded) F9 submissions; text is exactly as submitted.
+    """
+    if not _has_table(con, "raw", "form_f9"):
+        return pl.DataFrame(
+            schema={
+                "task_no": pl.Int64,
+                "unit_id": pl.String,
+                "unit_name": pl.String,
+                "status": pl.String,
+                "progress": pl.String,
+                "difficulties": pl.String,
+                "submission_id": pl.String,
+            }
+        )
+    return _frame(
+        con,
+        """
+        select try_cast(f.task_no as bigint) as task_no, s.unit_id, u.name as unit_name,
+               f.status::varchar as status, f.progress::varchar as progress,
+               f.difficulties::varchar as difficulties, s.submission_id
+        from raw.form_f9 f
+        join raw.submissions s using (submission_id)
+        join ref.units u on u.unit_id = s.unit_id
+        where s.status = 'accepted' and s.superseded_by is null and s.period_no = $p
+          and try_cast(f.task_no as bigint) is not null
+        order by 1, u.sort_order, s.unit_id
+        """,
+        {"p": period_no},
+    )
+
+
+# --------------------------------------------------------------------------- submissions
+
+
+def read_compliance(
+    con: duckdb.DuckDBPyConnection, *, period_nos: list[int] | None = None, as_of: dt.datetime | None = None
+) -> pl.DataFrame:
+    """Expected submissions and what arrived, per (form, unit, period).
+
+    Columns: form_code, form_name, unit_id, unit_name, unit_kind, unit_order, period_no, due_at,
+    received_at (first accepted submission, null when none), minutes_late, status
+    (``按时``/``逾期``/``未报``/...), on_time (bool), submitted (bool).
+
+    Parameters
+    ----------
+    as_of : datetime, optional
+        Count only what had arrived by then: a submission received later reads as not received (an
+        edition shows the state at its own time, even when its snapshot was copied later).
+    """
+    cols = _columns(con, "marts", "fct_submission_compliance")
+    received = next((c for c in ("first_received_at", "received_at", "first_accepted_at") if c in cols), None)
+    received_sql = f"c.{received}" if received else "null::timestamptz"
+    if received and as_of is not None:
+        received_sql = (
+            f"(case when {received_sql} <= '{as_of.astimezone(dt.UTC).isoformat()}'::timestamptz "
+            f"then {received_sql} end)"
+        )
+    late_sql = "c.minutes_late" if "minutes_late" in cols else "null::integer"
+    status_sql = "c.status" if "status" in cols else "null::varchar"
+    where = ""
+    if period_nos is not None:
+        where = (
+            "where c.period_no in (" + ",".join(str(int(p)) for p in period_nos) + ")"
+            if period_nos
+            else ("where false")
+        )
+    return _frame(
+        con,
+        f"""
+        select c.form_code, f.name as form_name, c.unit_id, u.name as unit_name, u.kind as unit_kind,
+               u.sort_order as unit_order, c.period_no, c.due_at,
+               {received_sql} as received_at, {late_sql} as minutes_late, {status_sql}::varchar as status,
+               ({received_sql} is not null and {received_sql} <= c.due_at) as on_time,
+               ({received_sql} is not null) as submitted
+        from marts.fct_submission_compliance c
+        join ref.forms f using (form_code)
+        join ref.units u using (unit_id)
+        {where}
+        order by c.period_no, c.form_code, u.sort_order, c.unit_id
+        """,
+    )
+
+
+def _utc(column: str) -> pl.Expr:
+    return pl.col(column).dt.convert_time_zone("UTC")
+
+
+def _utc_lit(moment: dt.datetime) -> pl.Expr:
+    return pl.lit(moment.astimezone(dt.UTC)).dt.convert_time_zone("UTC")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The stamp of data coverage: ``截至5月12日12时，应报42份，已报39份``.
+
+    ``expected`` counts submissions due by ``cutoff``; ``received`` those of them that arrived by
+    ``cutoff``; ``late_after`` those that arrived after ``cutoff`` but by ``until`` (补报).
+    """
+
+    cutoff: dt.datetime
+    expected: int
+    received: int
+    late_after: int
+    until: dt.datetime
+
+
+def read_coverage(
+    con: duckdb.DuckDBPyConnection, period_nos: list[int], cutoff: dt.datetime, until: dt.datetime
+) -> Coverage:
+    """Count the coverage stamp from :func:`read_compliance` for ``period_nos``."""
+    frame = read_compliance(con, period_nos=period_nos).with_columns(_utc("due_at"), _utc("received_at"))
+    cut, end = _utc_lit(cutoff), _utc_lit(until)
+    due = frame.filter(pl.col("due_at") <= cut)
+    received = due.filter(pl.col("received_at").is_not_null() & (pl.col("received_at") <= cut)).height
+    late = due.filter(
+        pl.col("received_at").is_not_null() & (pl.col("received_at") > cut) & (pl.col("received_at") <= end)
+    ).height
+    return Coverage(cutoff=cutoff, expected=due.height, received=received, late_after=late, until=until)
+
+
+def read_corrections(
+    con: duckdb.DuckDBPyConnection, since: dt.datetime, until: dt.datetime, max_period: int
+) -> pl.DataFrame:
+    """Submissions for periods ``<= max_period`` that arrived in ``(since, until]``: late arrivals (补报)
+    and resubmissions that replaced an earlier one (更正).
+
+    Columns: submission_id, form_code, form_name, unit_id, unit_name, period_no, received_at, status,
+    replaces (the submission it superseded, null for a first submission), kind (``补报``/``更正``/``退回``).
+    """
+    if not _has_table(con, "raw", "submissions"):
+        return pl.DataFrame()
+    return _frame(
+        con,
+        """
+        select s.submission_id, s.form_code, f.name as form_name, s.unit_id, u.name as unit_name,
+               s.period_no, s.received_at, s.status, prev.submission_id as replaces,
+               case when s.status = 'rejected' then '退回'
+                    when prev.submission_id is not null then '更正'
+                    else '补报' end as kind
+        from raw.submissions s
+        join ref.units u on u.unit_id = s.unit_id
+        left join ref.forms f on f.form_code = s.form_code
+        left join raw.submissions prev on prev.superseded_by = s.submission_id
+        where s.received_at > $since and s.received_at <= $until and s.period_no <= $maxp
+          and s.status in ('accepted', 'rejected')
+        order by s.received_at, s.submission_id
+        """,
+        {"since": since, "until": until, "maxp": max_period},
+    )
+
+
+def read_expected_between(
+    con: duckdb.DuckDBPyConnection, start: dt.datetime, end: dt.datetime
+) -> pl.DataFrame:
+    """Forms falling due in ``(start, end]`` (from ``ref.expected_submissions``) and one-off submissions.
+
+    Columns: kind (``form``/``oneoff``), code, name, unit_id, period_no (null for one-offs), due_at.
+    """
+    forms = _frame(
+        con,
+        """
+        select 'form' as kind, e.form_code as code, f.name, e.unit_id, e.period_no, e.due_at
+        from ref.expected_submissions e join ref.forms f using (form_code)
+        where e.due_at > $a and e.due_at <= $b
+        """,
+        {"a": start, "b": end},
+    )
+    if _has_table(con, "ref", "oneoffs"):
+        oneoffs = _frame(
+            con,
+            """
+            select 'oneoff' as kind, code, name, unit_id, null::integer as period_no, due_at
+            from ref.oneoffs where due_at > $a and due_at <= $b
+            """,
+            {"a": start, "b": end},
+        )
+        if oneoffs.height:
+            forms = pl.concat([forms, oneoffs.cast(forms.schema)], how="vertical")
+    return forms.sort(["due_at", "kind", "code", "unit_id"])
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+def read_ranking_months(con: duckdb.DuckDBPyConnection, as_of: dt.datetime | None = None) -> list[str]:
+    """Months that have a ranking, oldest first; with ``as_of``, only those whose ranking time
+    (``ref.months.ranking_at``) has come."""
+    if as_of is None:
+        rows = con.execute("select distinct month from marts.rpt_monthly_ranking order by 1").fetchall()
+    else:
+        rows = con.execute(
+            """
+            select distinct r.month from marts.rpt_monthly_ranking r join ref.months m using (month)
+            where m.ranking_at is null or m.ranking_at <= $t order by 1
+            """,
+            {"t": as_of},
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def read_ranking(con: duckdb.DuckDBPyConnection, month: str) -> pl.DataFrame:
+    """The month's league tables.
+
+    Columns: scope (``county``/``department``), unit_id, unit_name, score, attainment, timeliness,
+    quality (the components' points), rank, prev_rank, rank_change (positive = moved up), is_bottom
+    (排名靠后, as the mart marks it).
+    """
+    cols = _columns(con, "marts", "rpt_monthly_ranking")
+
+    def points(name: str) -> str:
+        for candidate in (f"{name}_points", name):
+            if candidate in cols:
+                return f"r.{candidate}::double"
+        return "null::double"
+
+    prev_rank = next((f"r.{c}" for c in ("previous_rank", "prev_rank") if c in cols), "p.rank")
+    rank_change = "r.rank_change" if "rank_change" in cols else f"({prev_rank} - r.rank)"
+    is_bottom = "r.is_bottom" if "is_bottom" in cols else "null::boolean"
+    return _frame(
+        con,
+        f"""
+        select r.scope, r.unit_id, u.name as unit_name, r.score::double as score,
+               {points("attainment")} as attainment, {points("timeliness")} as timeliness,
+               {points("quality")} as quality, r.rank::integer as rank,
+               {prev_rank}::integer as prev_rank, {rank_change}::integer as rank_change,
+               {is_bottom} as is_bottom
+        from marts.rpt_monthly_ranking r
+        join ref.units u using (unit_id)
+        left join marts.rpt_monthly_ranking p
+               on p.scope = r.scope and p.unit_id = r.unit_id
+              and p.month = (select max(month) from marts.rpt_monthly_ranking where month < r.month)
+        where r.month = $m
+        order by r.scope, r.rank, u.sort_order
+        """,
+        {"m": month},
+    )
+
+
+def read_ranking_breakdown(con: duckdb.DuckDBPyConnection, month: str) -> pl.DataFrame:
+    """The points behind each score, line by line.
+
+    Columns: scope, unit_id, unit_name, component, item (readable label), points, max_points, detail.
+    """
+    cols = _columns(con, "marts", "rpt_ranking_breakdown")
+    item = "b.item_label" if "item_label" in cols else "b.item"
+    max_points = next((f"b.{c}::double" for c in ("weight", "max_points") if c in cols), "null::double")
+    detail = "b.detail::varchar" if "detail" in cols else "null::varchar"
+    return _frame(
+        con,
+        f"""
+        select b.scope, b.unit_id, u.name as unit_name, b.component, {item}::varchar as item,
+               b.points::double as points, {max_points} as max_points, {detail} as detail
+        from marts.rpt_ranking_breakdown b
+        join ref.units u using (unit_id)
+        where b.month = $m
+        order by b.scope, u.sort_order, b.unit_id, b.component, b.item
+        """,
+        {"m": month},
+    )
+
+
+def read_ranking_weights(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Ranking weights: scope, component, weight, tie_break_order (null when not a tie breaker)."""
+    cols = _columns(con, "ref", "ranking_weights")
+    order = "tie_break_order" if "tie_break_order" in cols else "null::integer"
+    return _frame(
+        con,
+        f"select scope, component, weight::double as weight, {order} as tie_break_order "
+        "from ref.ranking_weights order by scope, weight desc, component",
+    )
+
+
+def read_campaign_words(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """(timezone, name) of the campaign in the snapshot."""
+    return con.execute("select timezone, name from ref.campaign").fetchall()[0]
