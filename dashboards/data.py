@@ -7,8 +7,12 @@ Two kinds of database are read with the same queries:
 
 - the **published snapshot** (``$ROADSAFE_HOME/published/warehouse.duckdb``, read-only), by the site;
 - an edition's **frozen snapshot** (``reports/<kind>/<ref>/snapshot.duckdb``), made by
-  :func:`freeze_snapshot`, by every report renderer. It keeps the schema names (``ref``, ``marts``,
-  ``raw``) but only the rows the edition may see (periods up to the edition's period).
+  :func:`freeze_snapshot`, by every report renderer. It keeps the schema and table names (``ref.*``,
+  ``marts.*``) but only the rows the edition may see (periods up to the edition's period).
+
+Reports read the marts (and the campaign definition in ``ref``), never ``raw``: the lead units' task
+reports come from ``marts.fct_task_reports``, submission attempts (the correction log) from
+``marts.fct_submissions``, so the same queries run on both kinds of database.
 
 Examples
 --------
@@ -54,10 +58,12 @@ __all__ = [
     "read_task_status",
 ]
 
-# Marts the reports read (docs/ARCHITECTURE.md, "dbt marts").
+# Marts the reports read (docs/ARCHITECTURE.md, "dbt marts"); a frozen snapshot holds exactly these.
 MART_TABLES = (
     "fct_indicator_values",
     "fct_task_status",
+    "fct_task_reports",
+    "fct_submissions",
     "fct_submission_compliance",
     "rpt_monthly_ranking",
     "rpt_ranking_breakdown",
@@ -77,13 +83,6 @@ _REF_TABLES = (
     "expected_submissions",
     "oneoffs",
     "ranking_weights",
-)
-
-# Submission metadata kept in a frozen snapshot (for the coverage stamp and the correction log).
-# Deliberately without stored_path / submitted_by: an edition does not need them.
-_SUBMISSION_COLUMNS = (
-    "submission_id, form_code, unit_id, period_no, received_at, due_at, minutes_late, status, "
-    "superseded_by, row_count, error_count, warning_count, channel"
 )
 
 
@@ -162,7 +161,7 @@ def freeze_snapshot(published: Path, target: Path, scope: SnapshotScope) -> dict
     con = duckdb.connect(str(target))
     try:
         con.execute("attach $p as pub (read_only)", {"p": str(published)})
-        for schema in ("ref", "marts", "raw"):
+        for schema in ("ref", "marts"):
             con.execute(f"create schema {schema}")
         for table in _REF_TABLES:
             if _has_table(con, "ref", table, "pub"):
@@ -172,6 +171,9 @@ def freeze_snapshot(published: Path, target: Path, scope: SnapshotScope) -> dict
         filters = {
             "fct_indicator_values": period_filter,
             "fct_task_status": period_filter,
+            "fct_task_reports": period_filter,
+            # attempts whose week could not be told stay (they are no later week's data)
+            "fct_submissions": f"period_no is null or {period_filter}",
             "fct_submission_compliance": period_filter,
             "rpt_monthly_ranking": month_filter,
             "rpt_ranking_breakdown": month_filter,
@@ -181,17 +183,6 @@ def freeze_snapshot(published: Path, target: Path, scope: SnapshotScope) -> dict
                 raise LookupError(f"已发布的数据快照中缺少 marts.{table}：请先运行 roadsafe build。")
             con.execute(
                 f"create table marts.{table} as select * from pub.marts.{table} where {filters[table]}"
-            )
-        if _has_table(con, "raw", "submissions", "pub"):
-            con.execute(
-                f"create table raw.submissions as select {_SUBMISSION_COLUMNS} from pub.raw.submissions "
-                f"where period_no is null or {period_filter}"
-            )
-        if _has_table(con, "raw", "form_f9", "pub"):
-            con.execute(
-                "create table raw.form_f9 as select f.* from pub.raw.form_f9 f "
-                "join pub.raw.submissions s using (submission_id) "
-                f"where s.{period_filter}"
             )
         for schema, table in con.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -462,12 +453,13 @@ def condense_lead_reports(text: str | None) -> str | None:
 
 
 def read_lead_reports(con: duckdb.DuckDBPyConnection, period_no: int) -> pl.DataFrame:
-    """The lead units' own F9 words for a period, one row per (task, lead unit) that reported.
+    """The lead units' own task-report (F9) words for a period, one row per (task, lead unit) that
+    reported for that very period (older reports carried forward are left out).
 
     Columns: task_no, unit_id, unit_name, status, progress, difficulties, submission_id.
-    Read from the current (accepted, not superseded) F9 submissions; text is exactly as submitted.
+    Read from ``marts.fct_task_reports`` (the current file of each lead unit); text as loaded.
     """
-    if not _has_table(con, "raw", "form_f9"):
+    if not _has_table(con, "marts", "fct_task_reports"):
         return pl.DataFrame(
             schema={
                 "task_no": pl.Int64,
@@ -482,15 +474,13 @@ def read_lead_reports(con: duckdb.DuckDBPyConnection, period_no: int) -> pl.Data
     return _frame(
         con,
         """
-        select try_cast(f.task_no as bigint) as task_no, s.unit_id, u.name as unit_name,
-               f.status::varchar as status, f.progress::varchar as progress,
-               f.difficulties::varchar as difficulties, s.submission_id
-        from raw.form_f9 f
-        join raw.submissions s using (submission_id)
-        join ref.units u on u.unit_id = s.unit_id
-        where s.status = 'accepted' and s.superseded_by is null and s.period_no = $p
-          and try_cast(f.task_no as bigint) is not null
-        order by 1, u.sort_order, s.unit_id
+        select r.task_no::bigint as task_no, r.unit_id, u.name as unit_name,
+               r.report_status::varchar as status, r.progress::varchar as progress,
+               r.difficulties::varchar as difficulties, r.submission_id::varchar as submission_id
+        from marts.fct_task_reports r
+        join ref.units u on u.unit_id = r.unit_id
+        where r.period_no = $p and r.reported_this_period
+        order by 1, u.sort_order, r.unit_id
         """,
         {"p": period_no},
     )
@@ -593,21 +583,21 @@ def read_corrections(
 
     Columns: submission_id, form_code, form_name, unit_id, unit_name, period_no, received_at, status,
     replaces (the submission it superseded, null for a first submission), kind (``补报``/``更正``/``退回``).
+    Read from ``marts.fct_submissions``.
     """
-    if not _has_table(con, "raw", "submissions"):
+    if not _has_table(con, "marts", "fct_submissions"):
         return pl.DataFrame()
     return _frame(
         con,
         """
         select s.submission_id, s.form_code, f.name as form_name, s.unit_id, u.name as unit_name,
-               s.period_no, s.received_at, s.status, prev.submission_id as replaces,
+               s.period_no, s.received_at, s.status, s.replaces,
                case when s.status = 'rejected' then '退回'
-                    when prev.submission_id is not null then '更正'
+                    when s.replaces is not null then '更正'
                     else '补报' end as kind
-        from raw.submissions s
+        from marts.fct_submissions s
         join ref.units u on u.unit_id = s.unit_id
         left join ref.forms f on f.form_code = s.form_code
-        left join raw.submissions prev on prev.superseded_by = s.submission_id
         where s.received_at > $since and s.received_at <= $until and s.period_no <= $maxp
           and s.status in ('accepted', 'rejected')
         order by s.received_at, s.submission_id

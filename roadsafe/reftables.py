@@ -5,7 +5,9 @@ definition. The tables and their grains are the contract in ``docs/ARCHITECTURE.
 columns serve the ranking: ``ref.campaign.ranking_bottom_marked`` and
 ``ref.ranking_weights.tie_break_order`` (position in ``ranking.tie_breakers``, null if not a tie
 breaker), and ``ref.oneoffs`` carries ``occurrence`` (``YYYY-MM`` for monthly one-offs, empty for a
-fixed date), so its grain is (code, occurrence, unit_id).
+fixed date), so its grain is (code, occurrence, unit_id). ``ref.form_columns`` carries each column's
+``role`` (``task_status``/``task_progress``/``task_difficulties``/``task_evidence``, null otherwise) and
+its enum ``values`` in the order written (for the status column: not started first, done last).
 
 Examples
 --------
@@ -84,6 +86,8 @@ REF_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("measure", "varchar"),
         ("monotone", "varchar"),
         ("position", "integer"),
+        ("role", "varchar"),
+        ("values", "varchar[]"),
     ),
     "expected_submissions": (
         ("form_code", "varchar"),
@@ -237,7 +241,9 @@ def reference_rows(campaign: Campaign, calendar: WorkCalendar) -> dict[str, list
     for code, form in campaign.forms.items():
         rows["forms"].append((code, form.name, form.grain, form.key_column))
         for pos, col in enumerate(form.columns, start=1):
-            rows["form_columns"].append((code, col.key, col.header, col.type, col.measure, col.monotone, pos))
+            rows["form_columns"].append(
+                (code, col.key, col.header, col.type, col.measure, col.monotone, pos, col.role, col.values)
+            )
         for unit_id in campaign.form_submitters(code):
             rows["expected_submissions"] += [(code, unit_id, p.no, due[p.no]) for p in periods]
 

@@ -35,6 +35,20 @@ def test_2022_campaign_loads_everything_the_spec_names():
     )
 
 
+def test_task_forms_name_their_columns_by_role():
+    for code, form_code in (("jiujiang-2022", "F9"), ("jiujiang-longterm-2022", "L1")):
+        form = load_campaign(code).forms[form_code]
+        roles = {c.role: c.key for c in form.columns if c.role}
+        assert roles == {
+            "task_status": "status",
+            "task_progress": "progress",
+            "task_difficulties": "difficulties",
+            "task_evidence": "evidence",
+        }
+        # the status words run from not started to done: dbt reads their meaning from this order
+        assert form.column_with_role("task_status").values == ["未启动", "推进中", "已完成"]
+
+
 def test_longterm_campaign_loads_with_its_own_units_and_periods():
     c = load_campaign("jiujiang-longterm-2022")
     assert len(c.tasks) == 20
@@ -118,6 +132,33 @@ def _broken_copy(tmp_path: Path, filename: str, edit) -> Path:
             "forms.yml",
             lambda d: d["F1"].update(submitters=["gongan", "police"]),
             "forms.yml 报表 F1（重点车辆隐患清零周报）：报送单位“police”不在 units.yml 中。",
+        ),
+        (
+            "forms.yml",
+            lambda d: d["F9"]["columns"][1].pop("role"),
+            "forms.yml 报表 F9（重点工作推进情况表）：按任务报送的报表须有一列 role 为 task_status 的完成状态列。",
+        ),
+        (
+            "forms.yml",
+            lambda d: d["F9"]["columns"][2].update(role="task_difficulties"),
+            "forms.yml 报表 F9（重点工作推进情况表）：列角色 role “task_difficulties”只能用于一列。",
+        ),
+        (
+            "forms.yml",
+            lambda d: d["F1"]["columns"][0].update(role="task_progress"),
+            "forms.yml 报表 F1（重点车辆隐患清零周报）：列角色 role 只用于按任务报送（grain: task）的报表。",
+        ),
+        (
+            "forms.yml",
+            lambda d: d["F9"]["columns"][1].update(type="text"),
+            "forms.yml 报表 F9（重点工作推进情况表）：完成状态列“完成状态”须为枚举列，且至少有两个可选值"
+            "（第一个表示未启动，最后一个表示已完成）。",
+        ),
+        (
+            "forms.yml",
+            lambda d: d["F9"]["columns"][1].update(role="status"),
+            "forms.yml 报表 F9 中 columns.1.role 有误：Input should be 'task_status', 'task_progress', "
+            "'task_difficulties' or 'task_evidence'（当前值：'status'）",
         ),
         (
             "units.yml",

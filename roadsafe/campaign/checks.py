@@ -98,7 +98,31 @@ def _check_forms(c: Campaign) -> Iterator[str]:
                 yield f"{where}：枚举列“{col.header}”缺少可选值 values。"
             if col.monotone and col.type not in _NUMERIC:
                 yield f"{where}：只有数值列可以设置 monotone，“{col.header}”不是数值列。"
+        yield from _check_roles(where, form)
         yield from _check_rules(where, form)
+
+
+def _check_roles(where: str, form: FormDef) -> Iterator[str]:
+    """Column roles (``role``) tell the task status where a task-grain form keeps the lead unit's status,
+    progress, difficulties and evidence: each role at most once, only on a task-grain form, which must
+    name its status column; the status column is an enum whose values run from 未启动 (first) to 已完成
+    (last), anything between meaning under way."""
+    roles = [col.role for col in form.columns if col.role]
+    for role in sorted({r for r in roles if roles.count(r) > 1}):
+        yield f"{where}：列角色 role “{role}”只能用于一列。"
+    if roles and form.grain != "task":
+        yield f"{where}：列角色 role 只用于按任务报送（grain: task）的报表。"
+        return
+    if form.grain != "task":
+        return
+    status = form.column_with_role("task_status")
+    if status is None:
+        yield f"{where}：按任务报送的报表须有一列 role 为 task_status 的完成状态列。"
+    elif status.type != "enum" or len(status.values or []) < 2:
+        yield (
+            f"{where}：完成状态列“{status.header}”须为枚举列，且至少有两个可选值"
+            "（第一个表示未启动，最后一个表示已完成）。"
+        )
 
 
 def _check_rules(where: str, form: FormDef) -> Iterator[str]:

@@ -13,8 +13,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 __all__ = [
+    "TASK_ROLES",
     "CampaignFrame",
     "ColumnDef",
+    "ColumnRole",
     "Condition",
     "DueRule",
     "FormDef",
@@ -161,6 +163,11 @@ class TaskDef(_Strict):
 
 ColumnType = Literal["county", "integer", "rate", "date", "text", "enum", "yesno", "task"]
 
+# What a column of a task-grain form (F9) means to the task status: the lead unit's status (an enum whose
+# ``values`` run from not started to done), its progress text, its difficulties, its evidence.
+ColumnRole = Literal["task_status", "task_progress", "task_difficulties", "task_evidence"]
+TASK_ROLES: tuple[str, ...] = ("task_status", "task_progress", "task_difficulties", "task_evidence")
+
 
 class ColumnDef(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
@@ -171,6 +178,7 @@ class ColumnDef(_Strict):
     values: list[str] | None = None
     measure: Literal["stock", "flow"] | None = None
     monotone: Literal["error", "warning"] | None = None
+    role: ColumnRole | None = None
 
     @property
     def headers(self) -> list[str]:
@@ -210,6 +218,10 @@ class FormDef(_Strict):
     @property
     def county_column(self) -> str | None:
         return next((c.key for c in self.columns if c.type == "county"), None)
+
+    def column_with_role(self, role: str) -> ColumnDef | None:
+        """The column that plays ``role`` (see :data:`ColumnRole`), or None."""
+        return next((c for c in self.columns if c.role == role), None)
 
 
 # ---------------------------------------------------------------- indicators.yml

@@ -1,5 +1,7 @@
-"""A small, fully known warehouse for report tests: ``ref.*`` from the real campaign definition, a few
-``raw.*`` rows, and the five marts filled with deterministic figures following docs/ARCHITECTURE.md.
+"""A small, fully known warehouse for report tests: ``ref.*`` from the real campaign definition and the
+marts the reports read, filled with deterministic figures following docs/ARCHITECTURE.md. A few ``raw.*``
+rows are written first to derive the submission and task-report marts from, then the ``raw`` schema is
+dropped: reports read marts, never raw, and would fail here if they did.
 
 The numbers are invented but consistent (scores add up, statuses follow actual vs 序时进度), so tests can
 compare what a report prints with what the marts hold. Hostile free text is planted on purpose:
@@ -65,9 +67,11 @@ def build_fixture_warehouse(path: Path, campaign: Campaign, calendar: WorkCalend
         ensure_raw_schema(con, campaign)
         ref = reference_rows(campaign, calendar)
         _submissions(con, campaign, ref)
+        _submission_marts(con)
         _indicators(con, campaign, ref)
         _tasks(con, campaign)
         _ranking(con, campaign, ref)
+        con.execute("drop schema raw cascade")
         con.execute("checkpoint")
     finally:
         con.close()
@@ -192,6 +196,61 @@ def _submissions(con, campaign: Campaign, ref: dict) -> None:
         """
     )
     con.executemany(f"insert into marts.fct_submission_compliance values ({', '.join('?' * 15)})", compliance)
+
+
+def _submission_marts(con) -> None:
+    """fct_submissions and fct_task_reports with the marts' columns (dbt_project/models/marts), from the
+    raw rows: every attempt with its version chain; each lead's latest F9 row as of every period."""
+    con.execute(
+        """
+        create table marts.fct_submissions as
+        select s.submission_id, s.form_code, s.unit_id, s.period_no,
+               p.period_no is not null as in_campaign_period, s.status, s.received_at, s.due_at,
+               s.minutes_late,
+               case when s.status = 'accepted' then row_number() over (
+                   partition by s.form_code, s.unit_id, s.period_no, s.status
+                   order by s.received_at, s.submission_id) end as version_no,
+               s.status = 'accepted' and s.superseded_by is null as is_current,
+               s.superseded_by, prev.submission_id as replaces, s.row_count, s.error_count,
+               s.warning_count, s.original_name, s.channel
+        from raw.submissions s
+        left join raw.submissions prev on prev.superseded_by = s.submission_id
+        left join ref.periods p on p.period_no = s.period_no
+        order by s.submission_id
+        """
+    )
+    con.execute(
+        """
+        create table marts.fct_task_reports as
+        with leads as (
+            select distinct task_no, unit_id from ref.task_units where role = 'lead'
+        ),
+        grid as (
+            select l.task_no, l.unit_id, p.period_no from leads l cross join ref.periods p
+        ),
+        reports as (
+            select try_cast(f.task_no as integer) as task_no, s.unit_id, s.period_no as report_period_no,
+                   s.form_code, s.submission_id, s.received_at, f.status as report_status,
+                   case f.status when '未启动' then 'not_started' when '推进中' then 'in_progress'
+                                 when '已完成' then 'done' end as report_stage,
+                   f.progress, f.difficulties, f.evidence,
+                   [s.submission_id || ':' || f.sheet || ':' || f.source_row] as source_rows
+            from raw.form_f9 f join raw.submissions s using (submission_id)
+            where s.status = 'accepted' and s.superseded_by is null
+        )
+        select g.task_no, g.unit_id, g.period_no, r.report_period_no,
+               coalesce(r.report_period_no = g.period_no, false) as reported_this_period,
+               r.form_code, r.submission_id, r.received_at, r.report_status, r.report_stage,
+               r.progress, r.difficulties, r.evidence, r.source_rows
+        from grid g
+        left join reports r
+               on r.task_no = g.task_no and r.unit_id = g.unit_id and r.report_period_no <= g.period_no
+        qualify row_number() over (
+            partition by g.task_no, g.unit_id, g.period_no order by r.report_period_no desc nulls last
+        ) = 1
+        order by g.task_no, g.unit_id, g.period_no
+        """
+    )
 
 
 def _f9_row(sid: str, unit: str, task_no: int, period: int) -> tuple:
@@ -343,10 +402,9 @@ def _tasks(con, campaign: Campaign) -> None:
             where tu.role = 'lead'
         ),
         f9 as (
-            select try_cast(f.task_no as integer) as task_no, s.unit_id, s.period_no, f.status, f.progress,
-                   f.difficulties
-            from raw.form_f9 f join raw.submissions s using (submission_id)
-            where s.status = 'accepted' and s.superseded_by is null
+            select task_no, unit_id, period_no, report_status as status, progress, difficulties
+            from marts.fct_task_reports
+            where reported_this_period
         ),
         leads as (
             select g.task_no, g.period_no,

@@ -150,9 +150,9 @@ def test_correction_log_lists_what_changed_after_the_previous_edition(weekly5, m
     rows = fetch(
         marts,
         """
-        select s.submission_id, p.submission_id from raw.submissions s
-        join raw.submissions p on p.superseded_by = s.submission_id
-        where s.period_no <= 4 and s.received_at > '2022-05-05 17:00:00+08:00'::timestamptz
+        select s.submission_id, s.replaces from marts.fct_submissions s
+        where s.replaces is not null
+          and s.period_no <= 4 and s.received_at > '2022-05-05 17:00:00+08:00'::timestamptz
           and s.received_at <= '2022-05-12 17:00:00+08:00'::timestamptz
     """,
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
+from pathlib import Path
 
 import duckdb
 import pytest
 from dash_helpers import FROZEN_AT, TZ
 
-from dashboards import editions
+from dashboards import data, editions
 from dashboards.edition_meta import EditionMeta
 
 
@@ -62,18 +64,47 @@ def test_frozen_snapshot_holds_only_the_editions_weeks(weekly5):
         ((max_period,),) = con.execute("select max(period_no) from marts.fct_indicator_values").fetchall()
         ((ranking_rows,),) = con.execute("select count(*) from marts.rpt_monthly_ranking").fetchall()
         ((ref_periods,),) = con.execute("select count(*) from ref.periods").fetchall()
+        ((report_period,),) = con.execute("select max(period_no) from marts.fct_task_reports").fetchall()
+        ((attempt_period,),) = con.execute("select max(period_no) from marts.fct_submissions").fetchall()
         columns = {
             r[0]
             for r in con.execute(
-                "select column_name from information_schema.columns where table_name = 'submissions'"
+                "select column_name from information_schema.columns where table_name = 'fct_submissions'"
+            ).fetchall()
+        }
+        schemas = {
+            r[0]
+            for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()
+        }
+        tables = {
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
             ).fetchall()
         }
     finally:
         con.close()
-    assert max_period == 5
+    assert max_period == 5 and report_period == 5 and attempt_period == 5
     assert ranking_rows == 0  # a weekly edition shows no ranking
     assert ref_periods == 13  # the definition is copied whole (next week's due times)
+    assert {"submission_id", "replaces", "status"} <= columns
     assert "stored_path" not in columns and "submitted_by" not in columns
+    assert schemas == {"ref", "marts"}  # reports read marts, never raw
+    assert tables == set(data.MART_TABLES)
+
+
+def test_reports_name_no_raw_table():
+    """Reports read marts (and ref), never raw: no SQL in the report modules names the raw schema.
+    (The upload portal, dashboards/portal, talks to ingest and is not a report.)"""
+    root = Path(data.__file__).parent
+    pattern = re.compile(r"""(?:from|join)\s+(?:\w+\.)?raw\.|["']raw["']""", re.IGNORECASE)
+    offenders = [
+        f"{path.relative_to(root)}: {line.strip()}"
+        for path in sorted([*root.glob("*.py"), *root.glob("templates/*")])
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if pattern.search(line)
+    ]
+    assert offenders == []
 
 
 def test_manifest_lists_every_file_with_its_hash(weekly5):

@@ -53,6 +53,7 @@ def test_build_passes_every_model_data_test_and_unit_test(built):
         "latest_accepted_submission_counts",
         "later_submitter_wins_the_record",
         "ranking_score_ties_and_rank_change",
+        "task_reports_by_column_role_and_status_order",
     } <= unit_tests
 
 
@@ -244,6 +245,89 @@ def test_milestone_tasks_follow_the_lead_reports(query):
     assert many["status"] == "数据缺报" and (many["leads_reporting"], many["leads_expected"]) == (1, 15)
     assert many["lead_report_status"].startswith("浔阳区：已完成；濂溪区：未报送")
     assert task(query, 10, 1)["status"] == "未启动"  # I14 has no target: judged on the F9
+
+
+def test_task_reports_carry_each_leads_latest_words_with_their_file(query, built):
+    rows = {
+        r["period_no"]: r
+        for r in query(
+            "select * from marts.fct_task_reports where task_no = 25 and unit_id = 'gongan' order by period_no"
+        )
+    }
+    (week1_file,) = built.sent[("F9", "gongan", 1)]
+    (week4_file,) = built.sent[("F9", "gongan", 4)]
+    week1 = rows[1]
+    assert (week1["report_status"], week1["report_stage"], week1["progress"]) == (
+        "推进中",
+        "in_progress",
+        "已联系高德、百度",
+    )
+    assert (week1["report_period_no"], week1["reported_this_period"], week1["submission_id"]) == (
+        1,
+        True,
+        week1_file,
+    )
+    assert week1["source_rows"] and all(ref.startswith(f"{week1_file}:") for ref in week1["source_rows"])
+    assert week1["difficulties"] is None and week1["evidence"] is None
+    week3 = rows[3]  # nothing new in weeks 2-3: week 1's report carries forward, and says so
+    assert (week3["report_period_no"], week3["reported_this_period"], week3["progress"]) == (
+        1,
+        False,
+        "已联系高德、百度",
+    )
+    week4 = rows[4]
+    assert (week4["submission_id"], week4["difficulties"]) == (week4_file, "企业响应慢")
+    stages = {
+        r["task_no"]: r["report_stage"]
+        for r in query("select * from marts.fct_task_reports where unit_id = 'jiaotong' and period_no = 1")
+    }
+    assert (stages[10], stages[11], stages[19]) == ("not_started", "done", "in_progress")
+    # every county leads task 20; only 浔阳区 reported: one row per lead, the others empty
+    many = query("select * from marts.fct_task_reports where task_no = 20 and period_no = 1")
+    assert len(many) == 15 and [r["unit_id"] for r in many if r["report_status"]] == ["xunyang"]
+    assert query(
+        "select count(*) as n from marts.fct_task_reports where unit_id = 'xunyang' and task_no = 7"
+    ) == [{"n": 0}]  # co-responsible units and units that do not lead the task have no rows
+
+
+def test_submissions_mart_lists_every_attempt_with_its_versions(query, built):
+    rejected, first, correction = built.sent[("F1", "gongan", 2)]
+    rows = {
+        r["submission_id"]: r
+        for r in query(
+            "select * from marts.fct_submissions where form_code = 'F1' and unit_id = 'gongan' and period_no = 2"
+        )
+    }
+    assert set(rows) == {rejected, first, correction}
+    assert rows[rejected]["status"] == "rejected" and rows[rejected]["version_no"] is None
+    assert rows[rejected]["error_count"] >= 1 and not rows[rejected]["is_current"]
+    assert (rows[first]["superseded_by"], rows[first]["replaces"], rows[first]["is_current"]) == (
+        correction,
+        None,
+        False,
+    )
+    assert (rows[correction]["replaces"], rows[correction]["is_current"]) == (first, True)
+    assert rows[correction]["row_count"] > 0 and rows[correction]["original_name"]
+    assert rows[correction]["in_campaign_period"] and rows[first]["minutes_late"] == 0
+    receipts = query(
+        "select submission_id, due_at, minutes_late from raw.submissions where submission_id in (?, ?, ?)",
+        rejected,
+        first,
+        correction,
+    )
+    for receipt in receipts:  # as the receipt said (the correction came a day after the due time)
+        row = rows[receipt["submission_id"]]
+        assert (row["due_at"], row["minutes_late"]) == (receipt["due_at"], receipt["minutes_late"])
+    raw_count = query("select count(*) as n from raw.submissions")[0]["n"]
+    assert query("select count(*) as n from marts.fct_submissions")[0]["n"] == raw_count
+    columns = {
+        r["column_name"]
+        for r in query(
+            "select column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'fct_submissions'"
+        )
+    }
+    assert not columns & {"stored_path", "submitted_by", "file_sha256"}
 
 
 def test_indicator_tasks_take_the_worst_status_at_the_widest_scope(query):

@@ -23,7 +23,7 @@ CONTRACT = {
     "forms": (("form_code",), "form_code name grain key_column"),
     "form_columns": (
         ("form_code", "column_key"),
-        "form_code column_key header data_type measure monotone position",
+        "form_code column_key header data_type measure monotone position role values",
     ),
     "expected_submissions": (("form_code", "unit_id", "period_no"), "form_code unit_id period_no due_at"),
     "indicators": (
@@ -114,6 +114,14 @@ def test_jiujiang_2022_reference_content(calendar):
     )
     assert weights == [("attainment", 1), ("timeliness", 2), ("quality", None)]
     assert q("select ranking_bottom_marked from ref.campaign") == [(3,)]
+    assert q(
+        'select column_key, role, "values" from ref.form_columns where role is not null order by position'
+    ) == [
+        ("status", "task_status", ["未启动", "推进中", "已完成"]),
+        ("progress", "task_progress", None),
+        ("difficulties", "task_difficulties", None),
+        ("evidence", "task_evidence", None),
+    ]
 
 
 def test_rewrite_is_one_transaction(calendar, tmp_path):

@@ -1,5 +1,6 @@
 -- Every accepted submission of the active campaign, numbered per (form, unit, period) in order of
 -- arrival. The latest accepted one is current and counts in the figures; earlier ones stay on record.
+-- superseded_by / replaces: the next / previous accepted version of the same (form, unit, period).
 
 with
 
@@ -34,6 +35,7 @@ numbered as (
         row_number() over version_order as version_no,
         count(*) over (partition by form_code, unit_id, period_no) as versions,
         lead(submission_id) over version_order as superseded_by,
+        lag(submission_id) over version_order as replaces,
     from accepted
     window version_order as (partition by form_code, unit_id, period_no order by received_at, submission_id)
 ),
@@ -51,6 +53,7 @@ final as (
         versions,
         version_no = versions as is_current,
         superseded_by,
+        replaces,
     from numbered
 )
 

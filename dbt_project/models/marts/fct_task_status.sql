@@ -2,8 +2,9 @@
 -- Tasks with target-bearing indicators: the worst status of those indicators at their widest scope
 -- (the city or a group; counties only where an indicator has no wider scope).
 -- Other tasks (milestones, or tasks whose indicators are reported without target): from each lead
--- unit's latest task report at or before the period —
---   已完成 → 已完成; 推进中 → 正常推进; 未启动 → 未启动; no report → 数据缺报;
+-- unit's latest task report at or before the period (its report_stage, from the order of the status
+-- column's values in forms.yml; in jiujiang-2022 未启动 / 推进中 / 已完成) —
+--   done → 已完成; in_progress → 正常推进; not_started → 未启动; no report → 数据缺报;
 --   not done when the period ends on or after the deadline → 逾期未完成 —
 -- and the worst lead wins, so the task is 已完成 only when every lead says so.
 -- Worst-first order: 逾期未完成, 数据缺报, 未启动, 滞后, 正常推进, 已完成.
@@ -31,7 +32,7 @@ indicator_values as (
 ),
 
 reports as (
-    select * from {{ ref('int_task_reports_latest') }}
+    select * from {{ ref('fct_task_reports') }}
 ),
 
 task_indicator_values as (
@@ -79,11 +80,11 @@ lead_reports as (
         units.sort_order,
         report_period.period_label as report_period_label,
         case
-            when reports.report_status = '{{ var("task_report_done") }}' then '已完成'
+            when reports.report_stage = 'done' then '已完成'
             when reports.report_status is null then '数据缺报'
             when periods.period_end_date >= tasks.task_deadline then '逾期未完成'
-            when reports.report_status = '{{ var("task_report_in_progress") }}' then '正常推进'
-            when reports.report_status = '{{ var("task_report_not_started") }}' then '未启动'
+            when reports.report_stage = 'in_progress' then '正常推进'
+            when reports.report_stage = 'not_started' then '未启动'
             else '数据缺报'
         end as lead_status,
     from reports
@@ -117,7 +118,7 @@ by_leads as (
             || '：' || difficulties,
             '；' order by sort_order
         ) filter (where difficulties is not null) as difficulties,
-        list_sort(flatten(list(row_refs) filter (where row_refs is not null))) as source_rows,
+        list_sort(flatten(list(source_rows) filter (where source_rows is not null))) as source_rows,
     from lead_reports
     group by all
 ),

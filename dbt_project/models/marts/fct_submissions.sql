@@ -1,0 +1,56 @@
+-- Every submission attempt of the active campaign (accepted, rejected, duplicate): grain submission_id.
+-- What readers need for the correction log and the receipts, without the landing details (stored_path,
+-- submitted_by, file hash stay in raw.submissions).
+--   period_no          as declared or detected; may lie outside the campaign (in_campaign_period false)
+--                      or be unknown, for rejected attempts; form_code and unit_id may be unknown too
+--   due_at, minutes_late  as ingest told the submitter on the receipt (0 = on time)
+--   version_no, is_current, superseded_by, replaces
+--                      accepted files only, in order of arrival per (form, unit, period)
+--                      (int_submissions_ranked): the current one counts in the figures; replaces is the
+--                      accepted file it took over from (a correction), superseded_by the one that took over
+
+with
+
+submissions as (
+    select * from {{ ref('stg_raw__submissions') }}
+),
+
+campaign as (
+    select * from {{ ref('stg_ref__campaign') }}
+),
+
+versions as (
+    select * from {{ ref('int_submissions_ranked') }}
+),
+
+periods as (
+    select * from {{ ref('stg_ref__periods') }}
+),
+
+final as (
+    select
+        submissions.submission_id,
+        submissions.form_code,
+        submissions.unit_id,
+        submissions.period_no,
+        periods.period_no is not null as in_campaign_period,
+        submissions.status,
+        submissions.received_at,
+        submissions.declared_due_at as due_at,
+        submissions.declared_minutes_late as minutes_late,
+        versions.version_no,
+        coalesce(versions.is_current, false) as is_current,
+        versions.superseded_by,
+        versions.replaces,
+        submissions.row_count,
+        submissions.error_count,
+        submissions.warning_count,
+        submissions.original_name,
+        submissions.channel,
+    from submissions
+    inner join campaign on submissions.campaign_code = campaign.campaign_code
+    left join versions on submissions.submission_id = versions.submission_id
+    left join periods on submissions.period_no = periods.period_no
+)
+
+select * from final
