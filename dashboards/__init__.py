@@ -4,7 +4,7 @@ e-mail delivery, and the static site.
 Modules, from data to output:
 
 =====================  ============================================================================
-``data``               every SQL read of the marts (and the few ref/raw tables) → polars frames
+``data``               every SQL read of the marts (and the ref tables) → polars frames
 ``edition_meta``       what an edition is: kind, period, 期号, times, campaign words (``edition.json``)
 ``editions``           freeze a snapshot, render it, manifest; ``weekly_edition`` / ``monthly_edition``
 ``bulletin``           工作通报 (weekly)            ``dispatch``   工作调度单 (weekly, per unit)
