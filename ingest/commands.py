@@ -1,8 +1,13 @@
-"""``roadsafe submit`` and ``roadsafe template``, registered by :mod:`roadsafe.cli` through ``register``.
+"""``roadsafe submit``, ``roadsafe import-history`` and ``roadsafe template``, registered by
+:mod:`roadsafe.cli` through ``register``.
 
 Exit codes of ``submit``: 0 accepted (or the same file already accepted), 1 rejected, 2 usage error (an
 unknown unit or form, a missing file), 3 the file could not be landed, the warehouse stayed locked, or
 processing failed unexpectedly (the file then stays landed and pending; ``process_inbox`` retries it).
+
+Exit codes of ``import-history``: 0 imported (rejected submissions are history too), 2 usage error (no
+manifest, a bad line, an unknown unit, a missing file: nothing imported), 3 a file could not be landed, the
+warehouse stayed locked, or some files failed unexpectedly (they stay pending; running it again loads them).
 """
 
 from __future__ import annotations
@@ -50,6 +55,57 @@ def _submit(args: argparse.Namespace) -> int:
     return EXIT_REJECTED if receipt.status == "rejected" else EXIT_OK
 
 
+def _time_arg(text: str):
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"“{text}”不是 ISO 8601 时间（如 2022-04-20T18:00+08:00）") from exc
+
+
+_STATUS_CN = {"accepted": "受理", "rejected": "未受理", "duplicate": "重复"}
+
+
+def _import_history(args: argparse.Namespace) -> int:
+    from ingest.history import replay
+    from ingest.landing import LandingError
+    from ingest.registry import WarehouseBusy
+    from ingest.service import UsageError
+
+    try:
+        result = replay(_settings(args), args.manifest_dir, until=args.until, since=args.since)
+    except UsageError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except (LandingError, WarehouseBusy) as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    counts: dict[str, int] = {}
+    for r in result.receipts:
+        counts[r.status] = counts.get(r.status, 0) + 1
+        if args.verbose or r.status == "rejected":
+            print(
+                f"{r.submission_id} {_STATUS_CN.get(r.status, r.status)} {r.received_at:%Y-%m-%d %H:%M} "
+                f"{r.unit_name or r.unit or '?'} {r.original_name}"
+            )
+    summary = "，".join(f"{_STATUS_CN[k]} {counts[k]}" for k in _STATUS_CN if counts.get(k))
+    print(
+        f"已导入 {len(result.receipts)} 份历史报送"
+        + (f"（{summary}）" if summary else "")
+        + f"，跳过已导入的 {result.skipped} 份。"
+    )
+    if result.failed:
+        lines = "、".join(f"第{e.line}行" for e in result.failed[:20])
+        print(
+            f"错误：{len(result.failed)} 份处理失败（清单{lines}），文件已留存待处理，详见 logs/ingest-errors.log；"
+            "再次运行本命令即可重新导入。",
+            file=sys.stderr,
+        )
+        return EXIT_UNAVAILABLE
+    return EXIT_OK
+
+
 def _template(args: argparse.Namespace) -> int:
     from ingest.templates import write_template
 
@@ -71,7 +127,7 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    """Add ``submit`` and ``template`` to the ``roadsafe`` command."""
+    """Add ``submit``, ``import-history`` and ``template`` to the ``roadsafe`` command."""
     p = subparsers.add_parser(
         "submit",
         help="land, check and load one submitted file; prints the receipt (回执) or the error list",
@@ -84,6 +140,19 @@ def register(subparsers) -> None:
     p.add_argument("--week", type=int, help="week number; default: read from the file title")
     p.add_argument("--by", help="who submits (recorded as given)")
     p.set_defaults(func=_submit)
+
+    p = subparsers.add_parser(
+        "import-history",
+        help="import historical submissions (a manifest.jsonl folder) with their original receive times",
+        description="按原接收时间导入历史报送（如样例报送或切换前的邮件存档）：目录中的 manifest.jsonl 每行一份文件"
+        "（path、unit_id、received_at，可选 channel）。已导入的跳过，可按周重复运行。"
+        "退出码：0 完成，2 清单有误（未导入），3 无法存档、数据仓库被占用或部分文件处理失败。",
+    )
+    p.add_argument("manifest_dir", help="folder holding manifest.jsonl and the files")
+    p.add_argument("--until", type=_time_arg, help="import entries received up to this time (ISO 8601)")
+    p.add_argument("--since", type=_time_arg, help="import entries received after this time (ISO 8601)")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every receipt, not only rejections")
+    p.set_defaults(func=_import_history)
 
     p = subparsers.add_parser(
         "template",

@@ -31,6 +31,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -676,10 +677,8 @@ def _duckdb_read_csv(source: Path, shape: _CsvShape):
         f"quote='\"', escape='\"', columns={columns}, null_padding=true, strict_mode=false, "
         "parallel=PARALLEL)"
     )
-    con = duckdb.connect()
+    con = _csv_connection()
     try:
-        con.execute("SET enable_progress_bar = false")
-        con.execute("SET preserve_insertion_order = true")  # row i of the result is record i of the file
         try:
             return con.sql(query.replace("PARALLEL", "true"), params=[str(source)]).to_arrow_table()
         except duckdb.Error as exc:
@@ -687,8 +686,28 @@ def _duckdb_read_csv(source: Path, shape: _CsvShape):
                 raise
             # the parallel reader refuses quoted line breaks together with null padding
             return con.sql(query.replace("PARALLEL", "false"), params=[str(source)]).to_arrow_table()
-    finally:
-        con.close()
+    except BaseException:
+        _csv_local.con = None  # the next file gets a fresh connection, whatever state this one is in
+        with contextlib.suppress(Exception):
+            con.close()
+        raise
+
+
+_csv_local = threading.local()
+
+
+def _csv_connection():
+    """An in-memory DuckDB for reading CSV files, one per thread (starting one costs more than a small read).
+    It holds no tables: every read is one ``read_csv`` query."""
+    import duckdb
+
+    state = getattr(_csv_local, "con", None)
+    if state is None or state[0] != os.getpid():  # a forked child starts its own
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SET preserve_insertion_order = true")  # row i of the result is record i of the file
+        state = _csv_local.con = (os.getpid(), con)
+    return state[1]
 
 
 def read_csv_grid(path: Path, name: str) -> Grid:

@@ -14,6 +14,7 @@ so a 200 000-row sheet is classified without a Python loop: a row is skipped whe
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -84,8 +85,15 @@ def normalise_header(text: str | None) -> str:
     """
     if not text:
         return ""
-    folded = _SPACE.sub("", unicodedata.normalize("NFKC", str(text)))
-    return folded.strip(_EDGE)
+    if isinstance(text, str):
+        return _normalise_header(text)
+    return _SPACE.sub("", unicodedata.normalize("NFKC", str(text))).strip(_EDGE)
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalise_header(text: str) -> str:
+    # A file's header and title cells are matched against every form: the same texts come back often.
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).strip(_EDGE)
 
 
 def strip_hints(text: str) -> str:
@@ -135,9 +143,30 @@ class ColumnMatcher:
             for text, keys in loose.items()
             if len(keys) == 1 and text not in self._exact
         }
+        self._memo: dict[str, tuple[str, int] | None] = {}
+
+    @classmethod
+    def of(cls, form: FormDef) -> ColumnMatcher:
+        """The matcher of ``form``, made once (every file is matched against every form)."""
+        cached = _MATCHERS.get(id(form))
+        if cached is None or cached.form is not form:
+            cached = _MATCHERS[id(form)] = cls(form)
+            if len(_MATCHERS) > 256:
+                _MATCHERS.clear()
+                _MATCHERS[id(form)] = cached
+        return cached
 
     def match(self, text: str | None) -> tuple[str, int] | None:
         """``(column key, quality)`` for one header text, or ``None``."""
+        if not isinstance(text, str):
+            return self._match(text)
+        if text not in self._memo:
+            if len(self._memo) > 4096:
+                self._memo.clear()
+            self._memo[text] = self._match(text)
+        return self._memo[text]
+
+    def _match(self, text: str | None) -> tuple[str, int] | None:
         norm = normalise_header(text)
         bare = strip_hints(norm)
         if not norm or ":" in bare:
@@ -158,6 +187,9 @@ class ColumnMatcher:
         if len(keys) == 1:
             return keys.pop(), 1
         return None
+
+
+_MATCHERS: dict[int, ColumnMatcher] = {}
 
 
 @dataclass(frozen=True)
@@ -345,7 +377,7 @@ def find_header(
     Returns the best candidate even when it is not :attr:`HeaderMatch.eligible` (callers use it to say which
     columns are missing); ``None`` when no row matches any column.
     """
-    matcher = ColumnMatcher(form)
+    matcher = ColumnMatcher.of(form)
     if not callable(merges):
         ranges = list(merges)
 

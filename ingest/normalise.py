@@ -29,8 +29,13 @@ What is accepted, by column type (after folding full-width characters to ASCII a
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+import os
 import threading
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +44,7 @@ from roadsafe.campaign.model import ColumnDef, FormDef
 
 __all__ = [
     "ALIAS_TABLE",
+    "PREPARED_MAX_ROWS",
     "PROBLEMS",
     "Normalised",
     "create_alias_table",
@@ -109,12 +115,27 @@ def _let(value: str, name: str, body: str) -> str:
     return f"list_transform([{value}], lambda {name}: {body})[1]"
 
 
+# While a statement for :class:`_Prepared` is written: every fold goes inside a lambda (see :func:`_fold`).
+_compact: contextvars.ContextVar[bool] = contextvars.ContextVar("_compact", default=False)
+
+
 def _fold(r: str) -> str:
     """Full-width → ASCII and all white space removed; cheap when there is nothing to fold.
 
     The common full-width characters of numbers and dates go through ``replace`` (several times faster than
     ``translate`` in DuckDB); ``translate`` handles the rest only when some are left.
+
+    For a prepared statement (see :class:`_Prepared`) the same expression is wrapped in a lambda: DuckDB walks
+    a statement's whole expression tree (the folds are three quarters of it) every time it runs one, but not
+    into lambda bodies, which it sets up only for the rows that reach them. That halves the cost of running a
+    statement over a small file, and costs a little per row, so a large file gets the plain expression.
     """
+    if _compact.get():
+        return _let(r, "_x", _fold_sql("_x"))
+    return _fold_sql(r)
+
+
+def _fold_sql(r: str) -> str:
     common = r
     for wide, narrow in _COMMON_WIDE:
         common = f"replace({common}, '{wide}', '{narrow}')"
@@ -301,7 +322,7 @@ _PREFIXES = ("", "江西省")
 _SUFFIXES = ("", "人民政府", "管理委员会", "管委会", "政府")
 
 
-_ALIAS_ROWS: dict[int, tuple[Campaign, list[tuple[str, str]]]] = {}
+_ALIAS_ROWS: dict[int, tuple[Campaign, list[tuple[str, str]], tuple[tuple[str, str], ...]]] = {}
 
 
 def county_alias_rows(campaign: Campaign) -> list[tuple[str, str]]:
@@ -328,13 +349,19 @@ def county_alias_rows(campaign: Campaign) -> list[tuple[str, str]]:
                     if resolved is not None and resolved.id == unit.id:
                         rows.setdefault(text, unit.id)
     out = sorted(rows.items())
-    _ALIAS_ROWS[id(campaign)] = (campaign, out)
+    _ALIAS_ROWS[id(campaign)] = (campaign, out, tuple(out))
     return out
 
 
-def create_alias_table(con, campaign: Campaign, name: str = ALIAS_TABLE) -> str:
-    """(Re)create the temporary county alias table on ``con``; returns its name."""
-    con.execute(f"create or replace temp table {name} (alias varchar primary key, unit_id varchar not null)")
+def _alias_key(campaign: Campaign) -> tuple[tuple[str, str], ...]:
+    county_alias_rows(campaign)
+    return _ALIAS_ROWS[id(campaign)][2]
+
+
+def create_alias_table(con, campaign: Campaign, name: str = ALIAS_TABLE, *, temporary: bool = True) -> str:
+    """(Re)create the (temporary) county alias table on ``con``; returns its name."""
+    kind = "temp table" if temporary else "table"
+    con.execute(f"create or replace {kind} {name} (alias varchar primary key, unit_id varchar not null)")
     rows = county_alias_rows(campaign)
     con.execute(
         f"insert into {name} select unnest(?::varchar[]), unnest(?::varchar[])",
@@ -354,13 +381,42 @@ def _select_sql(
     year: int,
     submitter_id: str | None,
     alias_table: str = ALIAS_TABLE,
+    submitter_sql: str | None = None,
+    compact: bool = False,
 ) -> str:
     """``SELECT`` that normalises ``source`` (the reader's VARCHAR table) into typed columns.
 
     Columns of the form that are not in ``present`` become NULL. The result has ``source_row``, one typed
     column per form column, ``_p_<key>`` problem codes (present columns that are not text), ``_subject``
-    (the county of the row, or the submitter for task grain) and ``_record_key``.
+    (the county of the row, or the submitter for task grain) and ``_record_key``. ``submitter_sql`` (SQL,
+    e.g. a statement parameter) replaces the literal ``submitter_id`` for task grain. ``compact`` writes
+    the same rules for a prepared statement (see :func:`_fold`).
     """
+    token = _compact.set(compact)
+    try:
+        return _select_sql_text(
+            form,
+            source,
+            present,
+            year=year,
+            submitter_id=submitter_id,
+            alias_table=alias_table,
+            submitter_sql=submitter_sql,
+        )
+    finally:
+        _compact.reset(token)
+
+
+def _select_sql_text(
+    form: FormDef,
+    source: str,
+    present: list[str],
+    *,
+    year: int,
+    submitter_id: str | None,
+    alias_table: str,
+    submitter_sql: str | None,
+) -> str:
     from ingest.schema import sql_type
 
     inner: list[str] = ["s.source_row"]
@@ -392,7 +448,9 @@ def _select_sql(
 
     county = form.county_column
     key_col = form.column(form.key_column)
-    if form.grain == "task":
+    if form.grain == "task" and submitter_sql is not None:
+        subject = submitter_sql
+    elif form.grain == "task":
         subject = sql_str(submitter_id) if submitter_id else "null::varchar"
     else:
         subject = _ident(county) if county else "null::varchar"
@@ -417,10 +475,230 @@ def normalise_table(
     year: int,
     submitter_id: str | None,
 ) -> None:
-    """Create the temporary table ``target`` with the typed values of ``source`` (see :func:`_select_sql`)."""
+    """Create the temporary table ``target`` with the typed values of ``source`` (see :func:`_select_sql`).
+
+    ``source`` needs ``source_row INTEGER`` and a VARCHAR column per key of ``present``. A table of up to
+    :data:`PREPARED_MAX_ROWS` rows goes through a statement planned once per thread (see :class:`_Prepared`),
+    a larger one through the same SQL planned here; both give the same table.
+    """
+    if _normalise_prepared(
+        con, campaign, form, source, target, present, year=year, submitter_id=submitter_id
+    ):
+        return
     create_alias_table(con, campaign)
     sql = _select_sql(form, source, present, year=year, submitter_id=submitter_id)
     con.execute(f"create or replace temp table {target} as {sql}")
+
+
+# --------------------------------------------------------------------------- planned once per thread
+
+# Planning the normalising SELECT (parsing and binding a few thousand expression nodes: every rule of every
+# column) takes 30-60 ms; running it over a file of a few hundred rows takes a fraction of that. So files up
+# to this many rows are normalised by statements prepared once per thread and the typed rows copied back;
+# a larger file runs the same SQL planned on the caller's connection, where planning is a small share.
+PREPARED_MAX_ROWS = 20_000
+_MAX_STATEMENTS = 32
+_STRING_TYPES = ("string", "large_string", "string_view")
+
+
+@dataclass
+class _Statement:
+    db: str  # the attached database holding its input table ``cells`` and the alias table
+    with_param: bool  # takes the submitter (task grain) as parameter $1
+    live: bool = True
+
+
+class _Prepared:
+    """The normalising statements of one thread, each prepared once, in a private in-memory DuckDB.
+
+    One statement per form (and year): it takes every column of the form, the ones missing from a file as
+    NULL, and the caller's table is then cut back to the columns :func:`_select_sql` gives for the file's
+    columns (a value depends only on its own cell, so the columns present come out the same).
+
+    DuckDB binds a prepared statement again whenever a catalog it reads has changed (any DDL there), and
+    binding is the cost to avoid. So each statement reads only its own attached in-memory database (its
+    input table and a copy of the county alias table): preparing the next statement, or registering an
+    input, leaves it alone. The statements are prepared with the optimizer off: prepared with it on, a
+    statement costs nearly as much to execute as to plan (DuckDB 2.0), and at this size it has nothing to
+    reorder (a scan, two lookups in the small alias table and a projection).
+    """
+
+    def __init__(self) -> None:
+        import duckdb
+
+        self.pid = os.getpid()
+        self.con = duckdb.connect()
+        self.con.execute("set enable_optimizer = false")
+        self.by_sql: OrderedDict[tuple, _Statement] = OrderedDict()
+        self.by_id: dict[tuple, tuple[FormDef, Campaign, _Statement]] = {}
+        self.serial = 0
+
+    def statement(self, campaign: Campaign, form: FormDef, year: int) -> _Statement:
+        """The statement normalising every column of ``form``; prepared on first use."""
+        ident = (id(form), id(campaign), year)
+        hit = self.by_id.get(ident)
+        if hit is not None and hit[0] is form and hit[1] is campaign and hit[2].live:
+            return hit[2]
+        param = "$1::varchar" if form.grain == "task" else None
+        keys = form.column_keys
+        shape = _select_sql(
+            form,
+            "_in",
+            keys,
+            year=year,
+            submitter_id=None,
+            alias_table="_aliases",
+            submitter_sql=param,
+            compact=True,
+        )
+        key = (shape, _alias_key(campaign))
+        found = self.by_sql.get(key)
+        if found is None:
+            found = self._prepare(campaign, form, year, param)
+            self.by_sql[key] = found
+            while len(self.by_sql) > _MAX_STATEMENTS:
+                _, old = self.by_sql.popitem(last=False)
+                old.live = False
+                self.con.execute(f"deallocate prepare {old.db}_q")
+                self.con.execute(f"detach database if exists {old.db}")
+        self.by_sql.move_to_end(key)
+        if len(self.by_id) > 4 * _MAX_STATEMENTS:
+            self.by_id.clear()
+        self.by_id[ident] = (form, campaign, found)  # holds form and campaign: their ids stay theirs
+        return found
+
+    def _prepare(self, campaign: Campaign, form: FormDef, year: int, param: str | None) -> _Statement:
+        self.serial += 1
+        db = f"_norm{self.serial}"
+        con = self.con
+        con.execute(f"attach ':memory:' as {db}")
+        try:
+            cells = "".join(f", {_ident(k)} varchar" for k in form.column_keys)
+            con.execute(f"create table {db}.cells (source_row integer{cells})")
+            create_alias_table(con, campaign, f"{db}.aliases", temporary=False)
+            sql = _select_sql(
+                form,
+                f"{db}.cells",
+                form.column_keys,
+                year=year,
+                submitter_id=None,
+                alias_table=f"{db}.aliases",
+                submitter_sql=param,
+                compact=True,
+            )
+            con.execute(f"prepare {db}_q as {sql}")
+        except BaseException:
+            con.execute(f"detach database if exists {db}")
+            raise
+        return _Statement(db, param is not None)
+
+    def run(self, statement: _Statement, cells, submitter_id: str | None):
+        """Normalise ``cells`` (an Arrow table shaped as the statement's input); returns an Arrow table."""
+        con, db = self.con, statement.db
+        view = f"_cells_{uuid.uuid4().hex}"
+        con.register(view, cells)
+        try:
+            con.execute(f"insert into {db}.cells select * from {view}")
+        finally:
+            con.unregister(view)
+        try:
+            args = ""
+            if statement.with_param:
+                args = f"({sql_str(submitter_id) if submitter_id else 'null'}::varchar)"
+            return con.sql(f"execute {db}_q{args}").to_arrow_table()
+        finally:
+            con.execute(f"delete from {db}.cells")
+
+
+_local = threading.local()
+
+
+def _prepared() -> _Prepared:
+    state = getattr(_local, "prepared", None)
+    if state is None or state.pid != os.getpid():  # a forked child gets its own DuckDB
+        state = _local.prepared = _Prepared()
+    return state
+
+
+def _arrow_type(col: ColumnDef):
+    import pyarrow as pa
+
+    from ingest.schema import sql_type
+
+    return {"BIGINT": pa.int64(), "DOUBLE": pa.float64(), "DATE": pa.date32()}.get(sql_type(col), pa.string())
+
+
+def _normalise_arrow(
+    campaign: Campaign, form: FormDef, cells, present: list[str], *, year: int, submitter_id: str | None
+):
+    """What :func:`_select_sql` makes of ``cells`` (an Arrow table: ``source_row`` int32 and a string
+    column per key of ``present``), as an Arrow table, through the prepared statement of ``form``."""
+    import pyarrow as pa
+
+    n = cells.num_rows
+    here = set(present) & set(cells.column_names)
+    names = ["source_row", *form.column_keys]
+    columns = [cells.column("source_row")]
+    columns += [cells.column(k) if k in here else pa.nulls(n, pa.string()) for k in form.column_keys]
+    state = _prepared()
+    try:
+        typed = state.run(state.statement(campaign, form, year), pa.table(columns, names=names), submitter_id)
+    except BaseException:
+        _local.prepared = None  # start afresh next time, whatever state this DuckDB is left in
+        with contextlib.suppress(Exception):
+            state.con.close()
+        raise
+    # Cut back to the columns the file has, as _select_sql(present) gives them.
+    out_names, out = ["source_row"], [typed.column("source_row")]
+    for col in form.columns:
+        out_names.append(col.key)
+        if col.key not in present:
+            out.append(pa.nulls(n, _arrow_type(col)))
+            continue
+        out.append(typed.column(col.key))
+        if col.type != "text":
+            out_names.append(problem_column(col.key))
+            out.append(typed.column(problem_column(col.key)))
+    county = form.county_column
+    if form.grain == "task" or (county is not None and county in present):
+        out.append(typed.column("_subject"))
+    else:
+        out.append(pa.nulls(n, pa.string()))
+    out.append(typed.column("_record_key") if form.key_column in present else pa.nulls(n, pa.string()))
+    return pa.table(out, names=[*out_names, "_subject", "_record_key"])
+
+
+def _normalise_prepared(
+    con,
+    campaign: Campaign,
+    form: FormDef,
+    source: str,
+    target: str,
+    present: list[str],
+    *,
+    year: int,
+    submitter_id: str | None,
+) -> bool:
+    """:func:`normalise_table` through a prepared statement; False (nothing done) when ``source`` is larger
+    than :data:`PREPARED_MAX_ROWS` or not shaped as the reader makes it."""
+    import pyarrow as pa
+
+    keys = [k for k in form.column_keys if k in present]
+    cols = ", ".join(["source_row", *(_ident(k) for k in keys)])
+    cells = con.sql(f"select {cols} from {source} limit {PREPARED_MAX_ROWS + 1}").to_arrow_table()
+    if cells.num_rows > PREPARED_MAX_ROWS:
+        return False
+    types = cells.schema.types
+    if types[0] != pa.int32() or any(str(t) not in _STRING_TYPES for t in types[1:]):
+        return False
+    typed = _normalise_arrow(campaign, form, cells, keys, year=year, submitter_id=submitter_id)
+    view = f"_typed_{uuid.uuid4().hex}"
+    con.register(view, typed)
+    try:
+        con.execute(f"create or replace temp table {target} as select * from {view} order by source_row")
+    finally:
+        con.unregister(view)
+    return True
 
 
 # --------------------------------------------------------------------------- one value
@@ -436,23 +714,6 @@ class Normalised:
     @property
     def ok(self) -> bool:
         return self.problem is None
-
-
-_local = threading.local()
-
-
-def _scratch(campaign: Campaign):
-    cache = getattr(_local, "cons", None)
-    if cache is None:
-        cache = _local.cons = {}
-    con = cache.get(id(campaign))
-    if con is None:
-        import duckdb
-
-        con = duckdb.connect()
-        create_alias_table(con, campaign)
-        cache[id(campaign)] = con
-    return con
 
 
 def normalise_value(
@@ -472,16 +733,14 @@ def normalise_value(
     >>> normalise_value("abc", col, c, 2022).problem
     'unreadable'
     """
-    from ingest.schema import first
+    import pyarrow as pa
 
     year = year or campaign.frame.start.year
-    con = _scratch(campaign)
     form = FormDef(name="one", submitters=[], grain="record", key_column=col.key, columns=[col])
-    con.execute("create or replace temp table _one (source_row integer, " + _ident(col.key) + " varchar)")
-    con.execute("insert into _one values (1, ?)", [text])
-    sql = _select_sql(form, "_one", [col.key], year=year, submitter_id=None)
-    problem = "null::varchar" if col.type == "text" else _ident(problem_column(col.key))
-    value, problem = first(con.execute(f"select {_ident(col.key)}, {problem} from ({sql})"))
+    cells = pa.table({"source_row": pa.array([1], pa.int32()), col.key: pa.array([text], pa.string())})
+    typed = _normalise_arrow(campaign, form, cells, [col.key], year=year, submitter_id=None)
+    value = typed.column(col.key)[0].as_py()
+    problem = None if col.type == "text" else typed.column(problem_column(col.key))[0].as_py()
     if isinstance(value, dt.datetime):
         value = value.date()
     return Normalised(value, problem)

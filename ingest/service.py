@@ -414,6 +414,59 @@ def _land(
     return receipt
 
 
+def _land_request(
+    settings: Settings,
+    campaign: Campaign,
+    path: str | os.PathLike,
+    *,
+    unit: str,
+    form: str | None,
+    period: int | None,
+    channel: str,
+    submitted_by: str | None,
+    received_at: dt.datetime | None,
+    original_name: str | None,
+) -> PendingReceipt:
+    """Check a request (unit, form, file; :class:`UsageError` when wrong, nothing recorded) and land it."""
+    unit_obj = _resolve_unit(campaign, unit)
+    form_code = _resolve_form(campaign, form)
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"找不到文件“{path}”，请检查路径。")
+    if received_at is None:
+        received_at = _now(campaign)
+    elif received_at.tzinfo is None:
+        received_at = received_at.replace(tzinfo=ZoneInfo(campaign.frame.timezone))
+    return _land(
+        settings,
+        path,
+        unit_text=unit,
+        unit_id=unit_obj.id,
+        form=form_code,
+        period=period,
+        channel=channel,
+        submitted_by=submitted_by,
+        received_at=received_at,
+        source_path=str(path.resolve()),
+        original_name=original_name,
+    )
+
+
+def _load(con, settings: Settings, campaign: Campaign, receipt: PendingReceipt) -> Receipt:
+    """Process one landed receipt on an open warehouse connection; an unexpected failure is logged and
+    raised as :class:`ProcessingFailed` (the receipt stays pending)."""
+    try:
+        return _run(con, settings, campaign, receipt)
+    except (KeyboardInterrupt, SystemExit, registry.WarehouseBusy):
+        raise
+    except Exception as exc:
+        log.exception(
+            "processing %s (%s) failed; it stays pending", receipt.original_name, receipt.receipt_id
+        )
+        _log_failure(settings, receipt)
+        raise ProcessingFailed(receipt, exc) from exc
+
+
 def submit(
     settings: Settings,
     path: str | os.PathLike,
@@ -437,7 +490,8 @@ def submit(
     period : week number; None to read it from the file (title 第N周 or dates)
     channel : ``cli``, ``inbox`` or ``portal``
     submitted_by : who (a login or a name), recorded as given
-    received_at : the receipt time (aware); default now. For replaying the sample campaign.
+    received_at : the receipt time (aware); default now. For replaying the sample campaign (many files:
+        :func:`ingest.history.replay_manifest` does it on one connection).
     original_name : the file name as the submitter named it (default: the name of ``path``)
 
     Raises
@@ -451,40 +505,21 @@ def submit(
     """
     settings.ensure()
     campaign = _campaign(settings)
-    unit_obj = _resolve_unit(campaign, unit)
-    form_code = _resolve_form(campaign, form)
-    path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"找不到文件“{path}”，请检查路径。")
-    if received_at is None:
-        received_at = _now(campaign)
-    elif received_at.tzinfo is None:
-        received_at = received_at.replace(tzinfo=ZoneInfo(campaign.frame.timezone))
-    receipt = _land(
+    receipt = _land_request(
         settings,
+        campaign,
         path,
-        unit_text=unit,
-        unit_id=unit_obj.id,
-        form=form_code,
+        unit=unit,
+        form=form,
         period=period,
         channel=channel,
         submitted_by=submitted_by,
         received_at=received_at,
-        source_path=str(path.resolve()),
         original_name=original_name,
     )
     hold("after_landing")
     with registry.open_warehouse(settings, campaign) as con:
-        try:
-            return _run(con, settings, campaign, receipt)
-        except (KeyboardInterrupt, SystemExit, registry.WarehouseBusy):
-            raise
-        except Exception as exc:
-            log.exception(
-                "processing %s (%s) failed; it stays pending", receipt.original_name, receipt.receipt_id
-            )
-            _log_failure(settings, receipt)
-            raise ProcessingFailed(receipt, exc) from exc
+        return _load(con, settings, campaign, receipt)
 
 
 # --------------------------------------------------------------------------- the inbox

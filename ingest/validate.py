@@ -14,6 +14,7 @@ Each check lists at most :data:`MAX_PER_CHECK` rows; the registry counts them al
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ingest import messages as M
@@ -113,11 +114,61 @@ def submitter_problem(campaign: Campaign, form: FormDef, unit: Unit) -> str | No
 # --------------------------------------------------------------------------- table checks
 
 
+@dataclass
+class _Check:
+    """A check waiting to run: its rows are listed only when its gate (an aggregate over the normalised table
+    ``n``, by default the count of rows matching ``where``) is not zero."""
+
+    where: str
+    raw_keys: list[str]
+    severity: str
+    key: str
+    body: Callable
+    check_no: int
+    extra: str = ""
+    join: str = ""
+    gate: str = ""
+
+
 class _Checker:
+    """Runs the checks. Most files break no rule, and each query costs about a millisecond however small
+    the table, so the checks are collected first and one query counts the rows of every check; only the
+    checks with rows are then listed (:meth:`rows`), in the order they were collected."""
+
     def __init__(self, con, ctx: TableContext):
         self.con = con
         self.ctx = ctx
         self.found = Findings()
+        self.checks: list[_Check] = []
+
+    def check(
+        self,
+        where: str,
+        raw_keys: list[str],
+        severity: str,
+        key: str,
+        body: Callable,
+        check_no: int,
+        *,
+        extra: str = "",
+        join: str = "",
+        gate: str = "",
+    ) -> None:
+        """Collect a check: the rows matching ``where``, reported with ``body`` (see :meth:`report`)."""
+        self.checks.append(_Check(where, raw_keys, severity, key, body, check_no, extra, join, gate))
+
+    def run_checks(self) -> None:
+        """Count the rows of every collected check in one query, then list and report those with rows."""
+        checks, self.checks = self.checks, []
+        if not checks:
+            return
+        gates = [c.gate or f"count(*) filter (where {c.where})" for c in checks]
+        counts = first(self.con.execute(f"select {', '.join(gates)} from {self.ctx.norm} n"))
+        for check, count in zip(checks, counts or [0] * len(checks), strict=True):
+            if not count:
+                continue
+            rows, total = self.rows(check.where, check.raw_keys, check.extra, check.join)
+            self.report(rows, total, check.severity, check.key, check.body, check.check_no)
 
     # rows of the normalised table matching `where`, with raw text of `raw_keys`
     def rows(self, where: str, raw_keys: list[str], extra: str = "", join: str = "") -> tuple[list, int]:
@@ -153,11 +204,6 @@ class _Checker:
         for col in ctx.form.columns:
             if col.key not in ctx.present or col.type == "text":
                 continue
-            rows, total = self.rows(
-                f"n.{_q(problem_column(col.key))} is not null",
-                [col.key],
-                extra=f"n.{_q(problem_column(col.key))}",
-            )
 
             def body(row, col=col):
                 raw, code = row[1], row[2]
@@ -168,7 +214,15 @@ class _Checker:
                     return M.cell_problem(code, col, raw, example=county_example)
                 return M.cell_problem(code, col, raw)
 
-            self.report(rows, total, ERROR, col.key, body, 0)
+            self.check(
+                f"n.{_q(problem_column(col.key))} is not null",
+                [col.key],
+                ERROR,
+                col.key,
+                body,
+                0,
+                extra=f"n.{_q(problem_column(col.key))}",
+            )
 
     def required(self) -> None:
         ctx = self.ctx
@@ -179,9 +233,13 @@ class _Checker:
             where = f"n.{_q(col.key)} is null"
             if col.type != "text":
                 where += f" and n.{_q(problem_column(col.key))} is null"
-            rows, total = self.rows(where, [col.key])
-            self.report(
-                rows, total, ERROR, col.key, lambda row, col=col: M.cell_problem("required", col, row[1]), 1
+            self.check(
+                where,
+                [col.key],
+                ERROR,
+                col.key,
+                lambda row, col=col: M.cell_problem("required", col, row[1]),
+                1,
             )
 
     def ranges(self) -> None:
@@ -200,10 +258,9 @@ class _Checker:
                 checks = [(f"{k} < date '{EARLIEST_DATE}'", "date_too_early", ERROR)]
                 checks.append((f"{k} > date '{received_day}'", "date_after_received", WARNING))
             for where, code, severity in checks:
-                rows, total = self.rows(where, [col.key])
-                self.report(
-                    rows,
-                    total,
+                self.check(
+                    where,
+                    [col.key],
                     severity,
                     col.key,
                     lambda row, col=col, code=code: M.cell_problem(code, col, row[1], received=received_day),
@@ -231,17 +288,15 @@ class _Checker:
             if left not in present or right not in present:
                 return
             op = ">" if rule.le else "<"
-            rows, total = self.rows(
-                f"n.{_q(left)} {op} n.{_q(right)}", [left, right], extra=f"n.{_q(left)}, n.{_q(right)}"
-            )
             make = M.rule_le if rule.le else M.rule_not_before
-            self.report(
-                rows,
-                total,
+            self.check(
+                f"n.{_q(left)} {op} n.{_q(right)}",
+                [left, right],
                 ERROR,
                 left,
                 lambda row: make(ctx.header(left), _shown(row[3]), ctx.header(right), _shown(row[4])),
                 check_no,
+                extra=f"n.{_q(left)}, n.{_q(right)}",
             )
         elif rule.requires:
             key = rule.requires
@@ -251,8 +306,7 @@ class _Checker:
             where = f"{cond} and n.{_q(key)} is null"
             if key in present and ctx.form.column(key).type != "text":
                 where += f" and n.{_q(problem_column(key))} is null"
-            rows, total = self.rows(where, [key])
-            self.report(rows, total, ERROR, key, lambda row: M.rule_requires(text, ctx.header(key)), check_no)
+            self.check(where, [key], ERROR, key, lambda row: M.rule_requires(text, ctx.header(key)), check_no)
         elif rule.only_when:
             key = rule.only_when
             if key not in present or any(k not in present for k in (rule.when or {})):
@@ -260,9 +314,6 @@ class _Checker:
             cond, text = self._when(rule)
             when_keys = list(rule.when or {})
             all_known = " and ".join(f"n.{_q(k)} is not null" for k in when_keys) or "true"
-            rows, total = self.rows(
-                f"n.{_q(key)} is not null and {all_known} and not ({cond})", [key, *when_keys]
-            )
 
             def body(row):
                 actual = "且".join(
@@ -270,7 +321,14 @@ class _Checker:
                 )
                 return M.rule_only_when(text, actual, ctx.header(key), row[1])
 
-            self.report(rows, total, ERROR, key, body, check_no)
+            self.check(
+                f"n.{_q(key)} is not null and {all_known} and not ({cond})",
+                [key, *when_keys],
+                ERROR,
+                key,
+                body,
+                check_no,
+            )
 
     def duplicates(self) -> None:
         ctx = self.ctx
@@ -278,35 +336,26 @@ class _Checker:
         key = form.key_column
         if key not in ctx.present:
             return
-        (n_dup,) = first(
-            self.con.execute(
-                f"select count(*) from (select _record_key from {ctx.norm} where _record_key is not null "
-                f"group by 1 having count(*) > 1)"
-            )
+        repeated = (
+            f"select _record_key from {ctx.norm} where _record_key is not null group by 1 having count(*) > 1"
         )
-        if not n_dup:
-            return
         what = {"county": "县区", "task": "任务"}.get(form.grain, ctx.header(key))
         dups = (
             f"(select source_row, min(source_row) over (partition by _record_key) as _first from {ctx.norm} "
-            f"where _record_key in (select _record_key from {ctx.norm} where _record_key is not null "
-            f"group by 1 having count(*) > 1))"
+            f"where _record_key in ({repeated}))"
         )
-        rows, total = self.rows(
+        self.check(
             "d.source_row <> d._first",
             [key],
-            extra="d._first",
-            join=f"join {dups} d on d.source_row = n.source_row",
-        )
-        self.report(
-            rows,
-            total,
             ERROR,
             key,
             lambda row: M.cell_problem(
                 "duplicate_key", form.column(key), row[1], first_row=row[2], what=what
             ),
             3,
+            extra="d._first",
+            join=f"join {dups} d on d.source_row = n.source_row",
+            gate=f"(select count(*) from ({repeated}))",
         )
 
     def responsibility(self) -> None:
@@ -322,11 +371,10 @@ class _Checker:
         if len(allowed) == len(campaign.counties):
             return
         allowed_sql = "(" + ", ".join(sql_str(a) for a in allowed) + ")" if allowed else "(null)"
-        rows, total = self.rows(f"n._subject is not null and n._subject not in {allowed_sql}", [county])
         col = form.column(county)
-        self.report(
-            rows,
-            total,
+        self.check(
+            f"n._subject is not null and n._subject not in {allowed_sql}",
+            [county],
             ERROR,
             county,
             lambda row: M.cell_problem("not_own_county", col, row[1], unit_name=unit.name),
@@ -343,12 +391,9 @@ class _Checker:
         all_tasks = sorted(t.no for t in campaign.tasks)
         led = campaign.tasks_led_by(unit.id)
         k = f"try_cast(n.{_q(key)} as integer)"
-        rows, total = self.rows(
-            f"{k} is not null and {k} not in ({', '.join(map(str, all_tasks)) or 'null'})", [key]
-        )
-        self.report(
-            rows,
-            total,
+        self.check(
+            f"{k} is not null and {k} not in ({', '.join(map(str, all_tasks)) or 'null'})",
+            [key],
             ERROR,
             key,
             lambda row: M.cell_problem("unknown_task", col, row[1], first=all_tasks[0], last=all_tasks[-1]),
@@ -356,61 +401,83 @@ class _Checker:
         )
         others = [t for t in all_tasks if t not in led]
         if others:
-            rows, total = self.rows(f"{k} in ({', '.join(map(str, others))})", [key], extra=f"n.{_q(key)}")
-            self.report(
-                rows,
-                total,
+            self.check(
+                f"{k} in ({', '.join(map(str, others))})",
+                [key],
                 ERROR,
                 key,
                 lambda row: M.cell_problem("task_not_led", col, row[2], unit_name=unit.name, led=led),
                 4,
+                extra=f"n.{_q(key)}",
             )
 
     def monotone(self) -> None:
         ctx = self.ctx
         if ctx.period is None:
             return
+        cols = [c for c in ctx.form.columns if c.monotone and c.key in ctx.present]
+        if not cols:
+            return
+        # One query first: the rows below the highest earlier figure of their record, per column. A row
+        # below the latest earlier figure (the check) is among them, so the columns without any need no
+        # listing query; most files have none.
+        highest = ", ".join(f"max(f.{_q(c.key)}) as {_q(c.key)}" for c in cols)
+        below = ", ".join(f"count(*) filter (where n.{_q(c.key)} < p.{_q(c.key)})" for c in cols)
+        counts = first(
+            self.con.execute(
+                f"select {below} from {ctx.norm} n join ("
+                f"select f.record_key, {highest} "
+                f"from {form_table(ctx.form.code)} f join raw.submissions s on s.submission_id = f.submission_id "
+                f"where s.form_code = {sql_str(ctx.form.code)} "
+                f"and s.status = 'accepted' and s.superseded_by is null and s.period_no < {int(ctx.period.no)} "
+                f"group by f.record_key) p on p.record_key = n._record_key"
+            )
+        )
+        for col, count in zip(cols, counts or [0] * len(cols), strict=True):
+            if count:
+                self._monotone(col)
+
+    def _monotone(self, col) -> None:
+        ctx = self.ctx
+        assert ctx.period is not None
         table = form_table(ctx.form.code)
-        for col in ctx.form.columns:
-            if not col.monotone or col.key not in ctx.present:
-                continue
-            prev = f"""
-                select f.record_key, f.{_q(col.key)} as v, s.period_no, s.submission_id,
-                       row_number() over (
-                           partition by f.record_key
-                           order by s.period_no desc, s.received_at desc, s.submission_id desc
-                       ) as rn
-                from {table} f join raw.submissions s on s.submission_id = f.submission_id
-                where s.form_code = {sql_str(ctx.form.code)}
-                  and s.status = 'accepted' and s.superseded_by is null
-                  and s.period_no < {int(ctx.period.no)} and f.{_q(col.key)} is not null
-            """
-            where = f"n.{_q(col.key)} < p.v"
-            sql = (
-                f"select n.source_row, s.{_q(col.key)}, p.v, p.period_no, p.submission_id, count(*) over () "
-                f"from {ctx.norm} n join ({prev}) p on p.record_key = n._record_key and p.rn = 1 "
-                f"join {ctx.src} s on s.source_row = n.source_row where {where} "
-                f"order by n.source_row limit {MAX_PER_CHECK}"
-            )
-            rows = self.con.execute(sql).fetchall()
-            total = rows[0][-1] if rows else 0
-            severity = ERROR if col.monotone == "error" else WARNING
-            self.report(
-                [r[:-1] for r in rows],
-                total,
-                severity,
-                col.key,
-                lambda row, col=col, severity=severity: M.cell_problem(
-                    "monotone",
-                    col,
-                    row[1],
-                    previous=row[2],
-                    period_label=ctx.campaign.period(row[3]).label if row[3] else "",
-                    submission_id=row[4],
-                    error=severity == ERROR,
-                ),
-                5,
-            )
+        prev = f"""
+            select f.record_key, f.{_q(col.key)} as v, s.period_no, s.submission_id,
+                   row_number() over (
+                       partition by f.record_key
+                       order by s.period_no desc, s.received_at desc, s.submission_id desc
+                   ) as rn
+            from {table} f join raw.submissions s on s.submission_id = f.submission_id
+            where s.form_code = {sql_str(ctx.form.code)}
+              and s.status = 'accepted' and s.superseded_by is null
+              and s.period_no < {int(ctx.period.no)} and f.{_q(col.key)} is not null
+        """
+        where = f"n.{_q(col.key)} < p.v"
+        sql = (
+            f"select n.source_row, s.{_q(col.key)}, p.v, p.period_no, p.submission_id, count(*) over () "
+            f"from {ctx.norm} n join ({prev}) p on p.record_key = n._record_key and p.rn = 1 "
+            f"join {ctx.src} s on s.source_row = n.source_row where {where} "
+            f"order by n.source_row limit {MAX_PER_CHECK}"
+        )
+        rows = self.con.execute(sql).fetchall()
+        total = rows[0][-1] if rows else 0
+        severity = ERROR if col.monotone == "error" else WARNING
+        self.report(
+            [r[:-1] for r in rows],
+            total,
+            severity,
+            col.key,
+            lambda row, col=col, severity=severity: M.cell_problem(
+                "monotone",
+                col,
+                row[1],
+                previous=row[2],
+                period_label=ctx.campaign.period(row[3]).label if row[3] else "",
+                submission_id=row[4],
+                error=severity == ERROR,
+            ),
+            5,
+        )
 
 
 def _shown(value) -> str:
@@ -437,5 +504,6 @@ def check_table(con, ctx: TableContext) -> Findings:
     checker.rules()
     checker.duplicates()
     checker.responsibility()
+    checker.run_checks()
     checker.monotone()
     return checker.found

@@ -369,3 +369,74 @@ def test_percent_and_fraction_agree(pct):
     b = n(str(pct / 100), RATE)
     assert a.problem is None and b.problem is None
     assert a.value == pytest.approx(b.value)
+
+
+_POOL = [
+    "1234",
+    "1,234",
+    "１２３４",
+    "3.15万",
+    "12.5",
+    "95%",
+    "0.95",
+    "—",
+    "",
+    " ",
+    "无",
+    "abc",
+    "2022-04-15",
+    "2022/4/15",
+    "4月15日",
+    "44666",
+    "20220415",
+    "2022年4月15日 10:30",
+    "是",
+    "否",
+    "√",
+    "×",
+    "浔阳",
+    "九江市濂溪区",
+    "浔阳区人民政府",
+    "市公安局",
+    "ＸＹ－００１",
+    "XY-1",
+    "第3项",
+    "任务3",
+    "03",
+    "已整改",
+    "整改中",
+    "城市道路",
+    None,
+    "\u3000１２\u3000",
+    "-5",
+    "99999999999999999999",
+    "N/A",
+    "１，２３４．５",
+]
+
+
+@pytest.mark.parametrize(("form_code", "drop"), [("F1", 0), ("F4", 0), ("F4", 2), ("F5", 1), ("F9", 0)])
+def test_prepared_and_planned_statements_agree(form_code, drop, monkeypatch):
+    """Small tables go through a statement prepared once per thread, large ones through the SQL planned on
+    the caller's connection: the same table either way (also with columns missing from the file)."""
+    import ingest.normalise as N
+
+    form = C.forms[form_code]
+    keys = [k for i, k in enumerate(form.column_keys) if not (drop and i % 3 == drop)]
+    con = duckdb.connect()
+    con.execute(
+        "create temp table src (source_row integer, " + ", ".join(f'"{k}" varchar' for k in keys) + ")"
+    )
+    for row in range(60):
+        cells = [_POOL[(row * 7 + i * 3) % len(_POOL)] for i in range(len(keys))]
+        con.execute(f"insert into src values ({row + 4}, {', '.join('?' for _ in keys)})", cells)
+    tables = {}
+    for name, limit in (("prepared", N.PREPARED_MAX_ROWS), ("planned", -1)):
+        monkeypatch.setattr(N, "PREPARED_MAX_ROWS", limit)
+        normalise_table(con, C, form, "src", f"norm_{name}", keys, year=2022, submitter_id="gonglu")
+        tables[name] = (
+            con.execute(f"describe norm_{name}").fetchall(),
+            con.execute(f"select * from norm_{name} order by source_row").fetchall(),
+        )
+    assert tables["prepared"] == tables["planned"]
+    assert any(v is not None for row in tables["prepared"][1] for v in row[1:])
