@@ -36,5 +36,8 @@ up: $(STAMP)
 down:
 	scripts/airflow-local.sh down
 
+snapshots: $(STAMP)
+	ROADSAFE_UPDATE_SNAPSHOTS=1 $(BIN)/pytest tests/dashboards -k snapshot
+
 clean:
 	rm -rf var test-output

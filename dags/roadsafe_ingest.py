@@ -13,6 +13,10 @@
 named in the triggering events (two events 20 ms apart can be folded into one run). It writes
 DuckDB, so it runs in pool `roadsafe_duckdb` (1 slot).
 
+**Historical submissions:** a run started with the conf `{"history_manifest": DIR, "until": ISO time}`
+first imports the submissions of that manifest received up to `until`, with their original receive
+times (what `roadsafe import-history` does; the demo replays the 2022 sample campaign this way).
+
 **Outlet:** `announce_raw` updates `Asset("roadsafe_raw")` (which starts `roadsafe_build`) only when
 the run wrote at least one submission to `raw.*` (accepted, rejected or duplicate); otherwise it is
 *skipped* and no asset event is emitted.
@@ -50,11 +54,11 @@ RAW = Asset("roadsafe_raw")
 )
 def roadsafe_ingest():
     @task(pool="roadsafe_duckdb")
-    def ingest_pending():
+    def ingest_pending(dag_run=None):
         """Land and load every pending inbox file; returns a summary of the receipts."""
         from roadsafe.airflow_tasks import ingest_pending as run
 
-        return run()
+        return run(dag_run.conf if dag_run else None)
 
     @task(outlets=[RAW])
     def announce_raw(summary: dict) -> int:

@@ -135,8 +135,11 @@ def _jsonable(value: Any) -> Any:
 # --------------------------------------------------------------------------- ingest / build
 
 
-def ingest_pending() -> dict[str, Any]:
+def ingest_pending(conf: dict[str, Any] | None = None) -> dict[str, Any]:
     """Land and load every pending inbox file (not only the files named in the triggering events).
+
+    With ``conf = {"history_manifest": DIR, "until": ISO time}`` (a manually started run), the
+    manifest's submissions received up to ``until`` are imported first, with their receive times.
 
     Returns
     -------
@@ -144,9 +147,15 @@ def ingest_pending() -> dict[str, Any]:
         ``{"receipts": n, "by_status": {...}, "submissions": [...]}``; ``receipts`` counts the
         submissions written to ``raw.*`` in this run (accepted, rejected and duplicate alike).
     """
+    from ingest.history import replay_manifest
     from ingest.service import process_inbox
 
-    receipts = process_inbox(_settings())
+    settings = _settings()
+    receipts = []
+    if conf and conf.get("history_manifest"):
+        until = datetime.fromisoformat(conf["until"]) if conf.get("until") else None
+        receipts += replay_manifest(settings, Path(conf["history_manifest"]), until=until)
+    receipts += process_inbox(settings)
     by_status: dict[str, int] = {}
     for r in receipts:
         by_status[r.status] = by_status.get(r.status, 0) + 1
@@ -157,11 +166,10 @@ def ingest_pending() -> dict[str, Any]:
             "unit_id": r.unit_id,
             "form_code": r.form_code,
             "period_no": r.period_no,
-            "original_name": r.original_name,
         }
         for r in receipts
     ]
-    return {"receipts": len(receipts), "by_status": by_status, "submissions": _jsonable(submissions)}
+    return {"receipts": len(receipts), "by_status": by_status, "submissions": submissions}
 
 
 def raw_changed(summary: dict[str, Any]) -> bool:

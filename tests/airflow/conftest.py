@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
+import types
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -38,41 +38,13 @@ HEAVY_MODULES = ("duckdb", "dbt", "great_tables", "weasyprint", "fastexcel", "po
 
 
 def airflow_env(home: Path, *, port: int | None = None) -> dict[str, str]:
-    """Environment for Airflow components and CLI calls on a private AIRFLOW_HOME / ROADSAFE_HOME.
+    """The local Airflow environment (roadsafe.airflow_local) with fast scheduling loops: the
+    integration tests measure seconds, not minutes."""
+    from roadsafe.airflow_local import airflow_env as local_env
 
-    ``home`` becomes ROADSAFE_HOME; AIRFLOW_HOME is ``home/airflow`` (SQLite, LocalExecutor,
-    parallelism 4, the repository's dags folder), as in scripts/airflow-local.sh.
-    """
-    af = home / "airflow"
-    af.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env.update(
-        {
-            "ROADSAFE_HOME": str(home),
-            "AIRFLOW_HOME": str(af),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{af}/airflow.db",
-            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(af / "logs"),
-            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
-            "AIRFLOW__CORE__AUTH_MANAGER": (
-                "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-            ),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            # frequent scheduling loops: the integration test measures seconds, not minutes
-            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-    )
-    if port is not None:
-        env["AIRFLOW__API__PORT"] = str(port)
-        env["AIRFLOW__API__HOST"] = "127.0.0.1"
-        env["AIRFLOW__API__BASE_URL"] = f"http://127.0.0.1:{port}"
-        env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://127.0.0.1:{port}/execution/"
+    env = local_env(home, port=port)
+    env["AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC"] = "1"
+    env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5"
     return env
 
 
@@ -180,8 +152,9 @@ def tail(path: Path, n: int = 4000) -> str:
 
 @pytest.fixture(scope="session")
 def aflib():
-    """This module, so tests use its helpers without importing a module named ``conftest``."""
-    return sys.modules[__name__]
+    """This module's helpers, so tests use them without importing a module named ``conftest``
+    (several test folders have one, so the name is not unique)."""
+    return types.SimpleNamespace(**{k: v for k, v in globals().items() if not k.startswith("__")})
 
 
 @pytest.fixture
