@@ -6,7 +6,7 @@ STAMP := $(VENV)/.roadsafe-installed
 export ROADSAFE_HOME ?= $(CURDIR)/var
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test test-fast lint bench up down snapshots clean
+.PHONY: setup demo test test-fast lint up down snapshots clean
 
 setup: $(STAMP)
 
@@ -26,9 +26,6 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check roadsafe ingest dashboards dags tests
-
-bench: $(STAMP)
-	$(BIN)/python -m bench
 
 up: $(STAMP)
 	scripts/airflow-local.sh up
