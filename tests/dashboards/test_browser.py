@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import threading
 from http.server import ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from dash_helpers import TEST_OUTPUT
@@ -23,10 +22,7 @@ ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = pytest.mark.slow  # Debian chromium is installed by scripts/bootstrap.sh
 
 
 @pytest.fixture(scope="module")

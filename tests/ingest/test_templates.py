@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 
 import openpyxl
 import pytest
@@ -155,7 +154,6 @@ def test_csv_writer_saves_merged_cells_like_excel(campaign, tmp_path):
     assert lines[5] == "合计,3120,690,455,71,40"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ingest.readers") is None, reason="ingest.readers not built yet")
 @pytest.mark.parametrize(
     ("form", "unit", "week"),
     [("F1", "gongan", 5), ("F9", "jiaotong", 8), ("F4", "xiushui", 2), ("F5", "gonglu", 13)],

@@ -41,10 +41,7 @@ ACCOUNTS = {
     "zzb.web": (None, "Zhengzhiban#Web-2022"),
 }
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = pytest.mark.slow  # Debian chromium is installed by scripts/bootstrap.sh
 
 
 def _cli(args, env, stdin=None):
