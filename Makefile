@@ -6,7 +6,7 @@ STAMP := $(VENV)/.roadsafe-installed
 export ROADSAFE_HOME ?= $(CURDIR)/var
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup demo test test-fast lint up down snapshots clean
+.PHONY: setup demo test test-fast lint bench up down snapshots clean
 
 setup: $(STAMP)
 
@@ -18,14 +18,19 @@ demo: $(STAMP)
 	$(BIN)/roadsafe demo
 
 test: $(STAMP)
-	$(BIN)/ruff check roadsafe ingest dashboards dags tests
+	$(BIN)/ruff check roadsafe ingest dashboards dags tests bench
 	$(BIN)/pytest
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check roadsafe ingest dashboards dags tests
+	$(BIN)/ruff check roadsafe ingest dashboards dags tests bench
+
+# Speed and memory against the goals of issue 8, as ratios to baselines measured in the same run
+# (~40 min on 2 cores; work files under var/bench). Writes bench/RESULTS.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 up: $(STAMP)
 	scripts/airflow-local.sh up

@@ -29,4 +29,4 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade "pip==25.3" 2>/dev/null || true
 echo "bootstrap: installing Python packages (pinned by constraints.txt)"
-.venv/bin/python -m pip install -q -c constraints.txt -e ".[dev]"
+.venv/bin/python -m pip install -q -c constraints.txt -e ".[dev,bench]"

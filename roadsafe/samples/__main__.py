@@ -1,4 +1,4 @@
-"""``python -m roadsafe.samples OUT_DIR [--seed N] [--scale N] [--campaign CODE]``."""
+"""``python -m roadsafe.samples OUT_DIR [--seed N] [--scale N] [--ledger-scale N] [--campaign CODE]``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", help="输出目录（空目录，或此前生成的样例目录）")
     parser.add_argument("--seed", type=int, default=2022, help="随机种子（默认 2022）")
     parser.add_argument("--scale", type=int, default=1, help="规模倍数：1 为真实的15个县区")
+    parser.add_argument("--ledger-scale", type=int, default=1, help="隐患台账（F4）行数再乘的倍数")
     parser.add_argument(
         "--campaign", default=None, help="活动代码（默认 $ROADSAFE_CAMPAIGN 或 jiujiang-2022）"
     )
@@ -24,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
 
     code = args.campaign or Settings.from_env().campaign_code
     try:
-        manifest = generate_samples(code, args.out_dir, seed=args.seed, scale=args.scale)
+        manifest = generate_samples(
+            code, args.out_dir, seed=args.seed, scale=args.scale, ledger_scale=args.ledger_scale
+        )
     except (FileExistsError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 2

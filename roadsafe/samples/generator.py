@@ -750,7 +750,9 @@ def _prepare(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def generate_samples(campaign, out_dir, seed: int = 2022, *, scale: int = 1, calendar=None) -> Manifest:
+def generate_samples(
+    campaign, out_dir, seed: int = 2022, *, scale: int = 1, ledger_scale: int = 1, calendar=None
+) -> Manifest:
     """Write the sample campaign under ``out_dir`` and return its :class:`Manifest`.
 
     Parameters
@@ -765,6 +767,9 @@ def generate_samples(campaign, out_dir, seed: int = 2022, *, scale: int = 1, cal
     scale : int
         1 = the real 15 counties. N > 1 adds 15*(N-1) synthetic counties (``test001`` / 测试县001, listed in
         the manifest header under ``extra_units``) and multiplies the city departments' hazard ledgers by N.
+    ledger_scale : int
+        Multiplies every hazard ledger (F4) once more: ``scale=10, ledger_scale=10`` is a province-sized
+        campaign (150 counties, 100× the hazard rows), as ``make bench`` uses it.
     calendar : WorkCalendar, optional
         Default :meth:`roadsafe.workcalendar.WorkCalendar.load`.
 
@@ -784,7 +789,7 @@ def generate_samples(campaign, out_dir, seed: int = 2022, *, scale: int = 1, cal
         calendar = WorkCalendar.load()
     out = Path(out_dir)
     _prepare(out)
-    world = build_world(campaign, seed, scale)
+    world = build_world(campaign, seed, scale, ledger_scale)
     writer = _Writer(campaign, world, out, seed, calendar)
     tz = ZoneInfo(campaign.frame.timezone)
 

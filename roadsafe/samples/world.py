@@ -385,10 +385,11 @@ def _poisson(r: random.Random, lam: float) -> int:
         k += 1
 
 
-def build_world(campaign, seed: int = 2022, scale: int = 1) -> World:
-    """Simulate the whole campaign for ``seed``; ``scale`` multiplies the counties and the city ledgers."""
-    if scale < 1:
-        raise ValueError("scale must be >= 1")
+def build_world(campaign, seed: int = 2022, scale: int = 1, ledger_scale: int = 1) -> World:
+    """Simulate the whole campaign for ``seed``; ``scale`` multiplies the counties and the city ledgers,
+    ``ledger_scale`` every hazard ledger (F4) once more."""
+    if scale < 1 or ledger_scale < 1:
+        raise ValueError("scale and ledger_scale must be >= 1")
     counties = _counties(campaign, seed, scale)
     world = World(campaign, seed, scale, counties)
     weeks = campaign.periods()
@@ -400,7 +401,7 @@ def build_world(campaign, seed: int = 2022, scale: int = 1) -> World:
         "F7": _f7(campaign, seed, counties, weeks),
         "F8": _f8(seed, counties, weeks),
     }
-    world.hazards = _hazards(campaign, seed, counties, scale)
+    world.hazards = _hazards(campaign, seed, counties, scale, ledger_scale)
     world.sites = _sites(campaign, seed, counties)
     world.plans = _plans(campaign, seed, counties)
     return world
@@ -665,7 +666,7 @@ def _hazard(seed, prefix, n, county: County, road_type, responsible, r, lag, cam
     )
 
 
-def _hazards(campaign, seed, counties, scale) -> dict[str, list[Hazard]]:
+def _hazards(campaign, seed, counties, scale, ledger_scale=1) -> dict[str, list[Hazard]]:
     lag = _lagging(seed, "F4", counties)
     out: dict[str, list[Hazard]] = {}
     submitters = campaign.form_submitters("F4")
@@ -680,7 +681,7 @@ def _hazards(campaign, seed, counties, scale) -> dict[str, list[Hazard]]:
             f"{c.name}住建局",
             f"{c.name}公安局交警大队",
         ]
-        n = max(3, round(c.size * r.uniform(12, 28)))
+        n = max(3, round(c.size * r.uniform(12, 28))) * ledger_scale
         out[c.id] = [
             _hazard(seed, prefix, i, c, r.choice(types), r.choice(units), r, c.id in lag, campaign)
             for i in range(1, n + 1)
@@ -690,10 +691,10 @@ def _hazards(campaign, seed, counties, scale) -> dict[str, list[Hazard]]:
         r = rng(seed, "F4", dept)
         name = campaign.units[dept].name
         if idx == 0:
-            pool, types, prefix, n = counties, ["国省道", "国省道", "县乡道"], "GL", 40 * scale
+            pool, types, prefix, n = counties, ["国省道", "国省道", "县乡道"], "GL", 40 * scale * ledger_scale
         else:
             pool = [c for c in counties if c.central] or counties
-            types, prefix, n = ["城市道路"], "CG", 24 * scale
+            types, prefix, n = ["城市道路"], "CG", 24 * scale * ledger_scale
         ledger = []
         for i in range(1, n + 1):
             county = r.choice(pool)

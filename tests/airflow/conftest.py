@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import types
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -36,16 +33,15 @@ AIRFLOW = str(BIN / "airflow")
 
 HEAVY_MODULES = ("duckdb", "dbt", "great_tables", "weasyprint", "fastexcel", "polars", "pyarrow")
 
-
-def airflow_env(home: Path, *, port: int | None = None) -> dict[str, str]:
-    """The local Airflow environment (roadsafe.airflow_local) with fast scheduling loops: the
-    integration tests measure seconds, not minutes."""
-    from roadsafe.airflow_local import airflow_env as local_env
-
-    env = local_env(home, port=port)
-    env["AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC"] = "1"
-    env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5"
-    return env
+from roadsafe.airflow_stack import (  # noqa: E402, F401 - after AIRFLOW_HOME is set; re-exported through aflib
+    Proc,
+    Processes,
+    api,
+    free_port,
+    tail,
+    wait_for,
+)
+from roadsafe.airflow_stack import fast_airflow_env as airflow_env  # noqa: E402, F401
 
 
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
@@ -58,96 +54,6 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 180) -> subpr
             f"airflow {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         )
     return proc
-
-
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen
-    log: Path
-
-
-@dataclass
-class Processes:
-    """Processes started by one test, each the leader of its own process group."""
-
-    started: list[Proc] = field(default_factory=list)
-
-    def start(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> Proc:
-        log.parent.mkdir(parents=True, exist_ok=True)
-        fh = log.open("wb")
-        popen = subprocess.Popen(
-            argv,
-            env=env,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=env.get("ROADSAFE_HOME"),
-        )
-        fh.close()
-        proc = Proc(name=name, popen=popen, log=log)
-        self.started.append(proc)
-        return proc
-
-    def stop(self, name: str, timeout: float = 60) -> int:
-        """SIGTERM one started process (by name), wait for it, forget it; returns its exit code."""
-        (proc,) = [p for p in self.started if p.name == name]
-        proc.popen.terminate()
-        try:
-            code = proc.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.popen.pid, signal.SIGKILL)
-            code = proc.popen.wait(timeout=10)
-        self.started.remove(proc)
-        return code
-
-    def check_alive(self) -> None:
-        for p in self.started:
-            if p.popen.poll() is not None:
-                raise AssertionError(f"{p.name} exited with {p.popen.returncode}:\n{tail(p.log)}")
-
-    def stop_all(self, grace: float = 30) -> None:
-        """Stop everything: the api-server last (tasks, triggerer and dag-processor report to its
-        execution API while they shut down). Per phase: SIGTERM each leader, wait up to ``grace`` s,
-        then SIGKILL each whole process group."""
-        first = [p for p in self.started if p.name != "api-server"]
-        last = [p for p in self.started if p.name == "api-server"]
-        for phase in (first, last):
-            self._stop(phase, grace)
-        self.started.clear()
-
-    @staticmethod
-    def _stop(procs: list[Proc], grace: float) -> None:
-        for p in procs:
-            if p.popen.poll() is None:
-                try:
-                    os.kill(p.popen.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        deadline = time.monotonic() + grace
-        for p in procs:
-            try:
-                p.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-        for p in procs:
-            # the group id is the leader's pid (start_new_session); children left behind die here too
-            try:
-                os.killpg(p.popen.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                p.popen.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-
-
-def tail(path: Path, n: int = 4000) -> str:
-    try:
-        return path.read_text(errors="replace")[-n:]
-    except OSError:
-        return f"(no log at {path})"
 
 
 @pytest.fixture(scope="session")
@@ -193,22 +99,6 @@ def pick_samples(sample_campaign, n: int, period_no: int | None = None) -> list[
     return picked
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def api(method: str, url: str, body: dict | None = None, timeout: float = 10) -> dict:
-    """JSON call to the Airflow REST API (simple auth manager with all_admins: no token needed)."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, method=method, data=data, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        return json.load(r)
-
-
 def api_auth(method: str, url: str, token: str, body: dict | None = None, timeout: float = 10) -> dict:
     """JSON call with a bearer token (from ``POST /auth/token``)."""
     data = None if body is None else json.dumps(body).encode()
@@ -216,20 +106,3 @@ def api_auth(method: str, url: str, token: str, body: dict | None = None, timeou
     req = urllib.request.Request(url, method=method, data=data, headers=headers)
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return json.load(r)
-
-
-def wait_for(predicate, timeout: float, interval: float = 1.0, what: str = "condition", on_tick=None):
-    """Poll ``predicate`` until it returns a truthy value or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    last_exc: BaseException | None = None
-    while time.monotonic() < deadline:
-        if on_tick is not None:
-            on_tick()
-        try:
-            value = predicate()
-            if value:
-                return value
-        except (OSError, urllib.error.URLError, KeyError, ValueError) as exc:
-            last_exc = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_exc!r})")

@@ -22,7 +22,6 @@ import pytest
 
 FIRST_PAIR_BOUND_S = 240
 MORE_FILES = 2  # single files after the first pair, for the latency median
-COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
 
 
 @pytest.fixture(scope="module")
@@ -56,42 +55,16 @@ def dag_runs(base: str, aflib, dag_id: str) -> list[dict]:
 
 @pytest.mark.slow
 def test_inbox_files_reach_the_published_snapshot_once(tmp_path, processes, aflib, sample_files):
+    from roadsafe.airflow_stack import start_event_chain
+
     home = tmp_path / "home"
-    port = aflib.free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = aflib.airflow_env(home, port=port)
     logs = home / "airflow" / "logs"
     inbox = home / "inbox"
     published = home / "published" / "warehouse.duckdb"
 
     t0 = time.monotonic()
-    aflib.run_cli(["db", "migrate"], env)
-    aflib.run_cli(["pools", "set", "roadsafe_duckdb", "1", "DuckDB single writer"], env)
-    for name in COMPONENTS:
-        processes.start(name, [aflib.AIRFLOW, name], env, logs / f"{name}.out")
-
-    def healthy():
-        h = aflib.api("GET", f"{base}/api/v2/monitor/health")
-        return all(
-            h[k]["status"] == "healthy" for k in ("metadatabase", "scheduler", "triggerer", "dag_processor")
-        )
-
-    aflib.wait_for(healthy, 180, what="all components healthy", on_tick=processes.check_alive)
-
-    def registered():
-        dags = aflib.api("GET", f"{base}/api/v2/dags?dag_id_pattern=roadsafe_")["dags"]
-        return {"roadsafe_ingest", "roadsafe_build"} <= {d["dag_id"] for d in dags}
-
-    aflib.wait_for(registered, 120, what="roadsafe DAGs registered", on_tick=processes.check_alive)
-    for dag_id in ("roadsafe_ingest", "roadsafe_build"):
-        aflib.api("PATCH", f"{base}/api/v2/dags/{dag_id}", {"is_paused": False})
+    base, env = start_event_chain(processes, home)
     triggerer_log = logs / "triggerer.out"
-    aflib.wait_for(
-        lambda: "trigger ID" in aflib.tail(triggerer_log, 10**7),
-        120,
-        what="the inbox watcher running in the triggerer",
-        on_tick=processes.check_alive,
-    )
     print(f"\nAirflow up, DAGs unpaused, watcher running after {time.monotonic() - t0:.1f} s")
 
     # --- two files 20 ms apart
