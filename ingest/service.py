@@ -1,7 +1,10 @@
 """Taking in submissions: the functions the command line, the upload page and the Airflow DAGs call.
 
-- :func:`submit` lands one file (``$ROADSAFE_HOME/landing``), then reads, checks and loads it in one
+- :func:`submit` lands one file (``$ROADSAFE_HOME/landing``), reads it, then — in its turn among the
+  processes writing the warehouse (:func:`ingest.registry.open_warehouse`) — checks and loads it in one
   transaction and returns a :class:`Receipt` whose :meth:`Receipt.text` is the Chinese 回执 (or error list).
+  Any number of submissions may run at the same moment: each waits for its turn (up to
+  ``$ROADSAFE_LOCK_WAIT`` seconds, default 120) and is answered then.
 - :func:`process_inbox` first finishes every landed-but-not-loaded file (a crash between landing and
   loading), then lands and loads every file under ``$ROADSAFE_HOME/inbox/<unit>/`` that is not yet recorded
   (by inbox path + sha256). Inbox files are never moved or deleted; running it again does nothing new.
@@ -35,19 +38,23 @@ from ingest.landing import (
     sha256_file,
     write_receipt,
 )
-from ingest.load import Outcome, hold, process_receipt
+from ingest.load import Evaluation, Outcome, Reading, hold, process_receipt, read_receipt
 from ingest.messages import ERROR, Message
 from ingest.schema import first
 from roadsafe.campaign import Campaign
+from roadsafe.campaign.model import Unit
 from roadsafe.settings import Settings
 
 __all__ = [
+    "Answer",
     "LandingError",
     "ProcessingFailed",
     "Receipt",
     "UsageError",
     "process_inbox",
+    "receipt_fields",
     "receipt_for",
+    "resolve_request",
     "submit",
 ]
 
@@ -77,8 +84,22 @@ class ProcessingFailed(Exception):
         super().__init__(self.message)
 
 
+class Answer:
+    """``errors`` and ``warnings`` of an answer holding ``messages`` (a receipt, a dry-run result)."""
+
+    messages: tuple[Message, ...]
+
+    @property
+    def errors(self) -> list[Message]:
+        return [m for m in self.messages if m.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Message]:
+        return [m for m in self.messages if m.severity != ERROR]
+
+
 @dataclass(frozen=True)
-class Receipt:
+class Receipt(Answer):
     """The answer to one submission attempt (回执).
 
     ``status`` is ``accepted``, ``rejected`` or ``duplicate``; ``form``/``unit``/``period`` are the form code,
@@ -124,14 +145,6 @@ class Receipt:
     @property
     def accepted(self) -> bool:
         return self.status == "accepted"
-
-    @property
-    def errors(self) -> list[Message]:
-        return [m for m in self.messages if m.severity == ERROR]
-
-    @property
-    def warnings(self) -> list[Message]:
-        return [m for m in self.messages if m.severity != ERROR]
 
     def _what(self) -> str:
         who = self.unit_name or "（未知单位）"
@@ -197,30 +210,36 @@ def _duration(minutes: int) -> str:
     return out
 
 
+def receipt_fields(ev: Evaluation, original_name: str) -> dict:
+    """The fields of a :class:`Receipt` that an evaluation decides (all but the number, what it
+    supersedes or is superseded by, and where the file is stored)."""
+    return {
+        "status": ev.status,
+        "form": ev.form.code if ev.form else None,
+        "unit": ev.unit.id if ev.unit else None,
+        "period": ev.period_no,
+        "row_count": ev.row_count,
+        "messages": tuple(ev.messages),
+        "due_at": ev.due_at,
+        "minutes_late": ev.minutes_late,
+        "received_at": ev.received_at,
+        "original_name": original_name,
+        "unit_name": ev.unit.name if ev.unit else None,
+        "form_name": ev.form.name if ev.form else None,
+        "period_label": ev.period_label,
+        "error_count": ev.error_count,
+        "warning_count": ev.warning_count,
+        "duplicate_of": ev.duplicate_of,
+    }
+
+
 def _receipt(outcome: Outcome) -> Receipt:
     r = outcome.receipt
     return Receipt(
-        status=outcome.status,
         submission_id=outcome.submission_id,
-        form=outcome.form.code if outcome.form else None,
-        unit=outcome.unit.id if outcome.unit else None,
-        period=outcome.period_no,
-        row_count=outcome.row_count,
-        messages=tuple(outcome.messages),
-        due_at=outcome.due_at,
-        minutes_late=outcome.minutes_late,
-        received_at=outcome.received_at,
-        original_name=r.original_name,
-        unit_name=outcome.unit.name if outcome.unit else None,
-        form_name=outcome.form.name if outcome.form else None,
-        period_label=outcome.period.label
-        if outcome.period
-        else (f"第{outcome.period_no}周" if outcome.period_no is not None else None),
-        error_count=outcome.error_count,
-        warning_count=outcome.warning_count,
+        **receipt_fields(outcome.evaluation, r.original_name),
         superseded=tuple(outcome.superseded),
         superseded_by=outcome.superseded_by,
-        duplicate_of=outcome.duplicate_of,
         stored_path=r.stored_path,
         file_sha256=r.sha256,
     )
@@ -340,29 +359,45 @@ def _log_failure(settings: Settings, receipt: PendingReceipt) -> None:
         pass
 
 
-def _run(con, settings: Settings, campaign: Campaign, receipt: PendingReceipt) -> Receipt:
-    outcome = process_receipt(con, settings, campaign, receipt)
+def _run(
+    con, settings: Settings, campaign: Campaign, receipt: PendingReceipt, reading: Reading | None = None
+) -> Receipt:
+    outcome = process_receipt(con, settings, campaign, receipt, reading)
     if isinstance(outcome, str):  # already recorded
         return receipt_for(con, campaign, outcome)
     return _receipt(outcome)
 
 
-def _try(con, settings: Settings, campaign: Campaign, receipt: PendingReceipt) -> Receipt | None:
-    """Process one receipt; an unexpected failure is logged and the receipt stays pending (retried on the
-    next run) instead of stopping the other files."""
+def _failed(settings: Settings, receipt: PendingReceipt, exc: Exception) -> ProcessingFailed:
+    """Log an unexpected failure (nothing was written: the transaction rolled back); the receipt stays
+    pending and the next :func:`process_inbox` tries it again."""
+    log.exception("processing %s (%s) failed; it stays pending", receipt.original_name, receipt.receipt_id)
+    _log_failure(settings, receipt)
+    return ProcessingFailed(receipt, exc)
+
+
+def _load(
+    con, settings: Settings, campaign: Campaign, receipt: PendingReceipt, reading: Reading | None = None
+) -> Receipt:
+    """Process one landed receipt on an open warehouse connection; an unexpected failure is logged and
+    raised as :class:`ProcessingFailed` (the receipt stays pending)."""
     try:
-        return _run(con, settings, campaign, receipt)
-    except (KeyboardInterrupt, SystemExit, registry.WarehouseBusy):
+        return _run(con, settings, campaign, receipt, reading)
+    except registry.WarehouseBusy:
         raise
-    except Exception:  # noqa: BLE001 - logged; nothing was written (the transaction rolled back)
-        log.exception(
-            "processing %s (%s) failed; it stays pending", receipt.original_name, receipt.receipt_id
-        )
-        _log_failure(settings, receipt)
+    except Exception as exc:
+        raise _failed(settings, receipt, exc) from exc
+
+
+def _try(con, settings: Settings, campaign: Campaign, receipt: PendingReceipt) -> Receipt | None:
+    """:func:`_load`, but a failure leaves the receipt pending instead of stopping the other files."""
+    try:
+        return _load(con, settings, campaign, receipt)
+    except ProcessingFailed:
         return None
 
 
-def _resolve_unit(campaign: Campaign, unit: str):
+def _resolve_unit(campaign: Campaign, unit: str) -> Unit:
     found = campaign.units.get(unit) or campaign.resolve_unit(unit)
     if found is None or found.kind not in ("county", "department"):
         raise UsageError(
@@ -378,6 +413,12 @@ def _resolve_form(campaign: Campaign, form: str | None) -> str | None:
     if code not in campaign.forms:
         raise UsageError(f"报表代码“{form}”不存在，可用的报表：{'、'.join(campaign.forms)}。")
     return code
+
+
+def resolve_request(campaign: Campaign, unit: str, form: str | None) -> tuple[Unit, str | None]:
+    """The submitting unit (id, name or any alias of a county or department) and the form code (any case)
+    of a request. Raises :class:`UsageError` (Chinese) for an unknown unit or form."""
+    return _resolve_unit(campaign, unit), _resolve_form(campaign, form)
 
 
 def _land(
@@ -428,8 +469,7 @@ def _land_request(
     original_name: str | None,
 ) -> PendingReceipt:
     """Check a request (unit, form, file; :class:`UsageError` when wrong, nothing recorded) and land it."""
-    unit_obj = _resolve_unit(campaign, unit)
-    form_code = _resolve_form(campaign, form)
+    unit_obj, form_code = resolve_request(campaign, unit, form)
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"找不到文件“{path}”，请检查路径。")
@@ -450,21 +490,6 @@ def _land_request(
         source_path=str(path.resolve()),
         original_name=original_name,
     )
-
-
-def _load(con, settings: Settings, campaign: Campaign, receipt: PendingReceipt) -> Receipt:
-    """Process one landed receipt on an open warehouse connection; an unexpected failure is logged and
-    raised as :class:`ProcessingFailed` (the receipt stays pending)."""
-    try:
-        return _run(con, settings, campaign, receipt)
-    except (KeyboardInterrupt, SystemExit, registry.WarehouseBusy):
-        raise
-    except Exception as exc:
-        log.exception(
-            "processing %s (%s) failed; it stays pending", receipt.original_name, receipt.receipt_id
-        )
-        _log_failure(settings, receipt)
-        raise ProcessingFailed(receipt, exc) from exc
 
 
 def submit(
@@ -501,7 +526,8 @@ def submit(
     ingest.landing.LandingError
         the file could not be stored (e.g. disk full); nothing is recorded.
     ingest.registry.WarehouseBusy
-        the warehouse stayed locked; the file is landed and pending, :func:`process_inbox` loads it later.
+        the warehouse stayed locked past ``$ROADSAFE_LOCK_WAIT`` seconds (default 120); the file is landed
+        and pending, :func:`process_inbox` loads it later.
     """
     settings.ensure()
     campaign = _campaign(settings)
@@ -518,8 +544,12 @@ def submit(
         original_name=original_name,
     )
     hold("after_landing")
+    try:  # reading needs no warehouse: done before queueing for the writer's lock, which is held shorter
+        reading = read_receipt(settings, campaign, receipt)
+    except Exception as exc:
+        raise _failed(settings, receipt, exc) from exc
     with registry.open_warehouse(settings, campaign) as con:
-        return _load(con, settings, campaign, receipt)
+        return _load(con, settings, campaign, receipt, reading)
 
 
 # --------------------------------------------------------------------------- the inbox

@@ -733,7 +733,10 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
             await form.close()
         ctx = upload_context(session, unit_id, form_code, week)
         received_at = portal.clock.now()
-        pending_ids = {a.receipt_id for a in portal.data().attempts(unit_id) if a.pending}
+
+        def pending_ids() -> set[str]:
+            return {a.receipt_id for a in portal.data().attempts(unit_id) if a.pending}
+
         try:
             outcome = await run_in_threadpool(
                 handle_upload,

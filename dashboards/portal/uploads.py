@@ -16,18 +16,25 @@
    file will be processed automatically, and the portal retries in the background.
 
 A second upload of the very same bytes for the same form and week while the first is still pending (a
-double click) is not recorded twice: the page shows the first attempt.
+double click, or two browsers of one unit at the same moment) is not recorded twice: the page shows the
+first attempt. Uploads of one content are handled one at a time (steps 2-3 and the look-up), others in
+parallel. The portal never opens the warehouse, so it never waits for the writer's lock: many uploads at
+once are answered at once, and the one ingest run (Airflow pool ``roadsafe_duckdb``) loads them in turn.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import io
 import json
 import logging
 import re
+import threading
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingest.landing import LandingError, PendingReceipt, land_bytes, new_receipt_id, write_receipt
@@ -155,6 +162,60 @@ def _messages_json(result) -> str:
     return json.dumps([dataclasses.asdict(m) for m in result.messages[:500]], ensure_ascii=False)
 
 
+class _SameBytes:
+    """One lock per (unit, file content) while an upload of it is handled, so that two browsers sending the
+    very same bytes at the same moment are recorded once (the portal is one process; uvicorn runs one)."""
+
+    def __init__(self):
+        self._guard = threading.Lock()
+        self._locks: dict[tuple[str, str], list] = {}  # key → [lock, users]
+
+    @contextlib.contextmanager
+    def turn(self, unit_id: str, sha: str):
+        key = (unit_id, sha)
+        with self._guard:
+            entry = self._locks.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._guard:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._locks[key]
+
+
+_SAME_BYTES = _SameBytes()
+
+
+def _repeated(store, settings, unit_id, sha, form, period, pending_ids) -> UploadOutcome | None:
+    """The earlier upload of the same bytes (same form and week when chosen) still pending, if any."""
+    rows = [row for row in store.attempts(unit_id) if row["sha256"] == sha]
+    if not rows:
+        return None
+    pending = pending_ids()
+    for row in rows:
+        if (
+            row["receipt_id"] not in pending
+            or (form is not None and row["form_code"] != form)
+            or (period is not None and row["period_no"] != period)
+        ):
+            continue
+        rec = next((r for r in _receipts(settings) if r.receipt_id == row["receipt_id"]), None)
+        if rec is not None:
+            return UploadOutcome(
+                rec,
+                receipt_no(rec.receipt_id),
+                None,
+                row["receipt_text"] or "",
+                bool(row["notified_at"]),
+                row["notify_error"],
+                repeated=True,
+            )
+    return None
+
+
 def handle_upload(
     *,
     config,
@@ -168,43 +229,47 @@ def handle_upload(
     filename: str | None,
     data: bytes,
     received_at,
-    pending_ids: set[str] | None = None,
+    pending_ids: Callable[[], set[str]] | None = None,
 ) -> UploadOutcome:
-    """Gate, land, record, dry-run and announce one upload (see the module docstring)."""
-    from ingest.precheck import precheck
+    """Gate, land, record, dry-run and announce one upload (see the module docstring).
 
+    ``pending_ids`` gives the receipt ids still pending (called only when the unit sent these bytes
+    before): an upload of the same bytes while the earlier one is pending is answered with the earlier one.
+    """
     settings = config.settings
     if len(data) > config.max_upload_bytes:
         raise UploadRefused(413, too_large_message(config.max_upload_bytes))
     kind = sniff_type(data)
     label = display_name(filename, kind)
-
-    import hashlib
-
     sha = hashlib.sha256(data).hexdigest()
-    if pending_ids is not None:
-        for row in store.attempts(unit_id):
-            same = (
-                row["sha256"] == sha
-                and row["receipt_id"] in pending_ids
-                and (form is None or row["form_code"] == form)
-                and (period is None or row["period_no"] == period)
-            )
-            rec = (
-                next((r for r in _receipts(settings) if r.receipt_id == row["receipt_id"]), None)
-                if same
-                else None
-            )
-            if rec is not None:
-                return UploadOutcome(
-                    rec,
-                    receipt_no(rec.receipt_id),
-                    None,
-                    row["receipt_text"] or "",
-                    bool(row["notified_at"]),
-                    row["notify_error"],
-                    repeated=True,
-                )
+    with _SAME_BYTES.turn(unit_id, sha):  # the look-up and the record of one content, one at a time
+        if pending_ids is not None:
+            earlier = _repeated(store, settings, unit_id, sha, form, period, pending_ids)
+            if earlier is not None:
+                return earlier
+        receipt, result, text = _land_and_check(
+            settings, campaign, store, login, unit_id, form, period, label, kind, data, received_at
+        )
+    number = receipt_no(receipt.receipt_id)
+    notified, error = False, None
+    if notifier is not None and notifier.enabled:
+        from dashboards.portal.airflow import NotifyError
+
+        try:
+            notifier.notify({"receipt_id": receipt.receipt_id, "unit_id": unit_id, "channel": "portal"})
+            notified = True
+            store.mark_notified([receipt.receipt_id], None)
+        except NotifyError as exc:
+            error = str(exc)
+            log.warning("asset event for %s not posted: %s", receipt.receipt_id, exc)
+            store.mark_notified([receipt.receipt_id], error)
+    return UploadOutcome(receipt, number, result, text, notified, error)
+
+
+def _land_and_check(settings, campaign, store, login, unit_id, form, period, label, kind, data, received_at):
+    """Land the bytes, write the pending receipt, dry-run it and record the attempt with its answer.
+    Returns (receipt, dry-run result or None, the answer's text)."""
+    from ingest.precheck import precheck
 
     settings.ensure()
     try:
@@ -272,20 +337,7 @@ def handle_upload(
             "messages_json": _messages_json(result),
         }
     )
-
-    notified, error = False, None
-    if notifier is not None and notifier.enabled:
-        from dashboards.portal.airflow import NotifyError
-
-        try:
-            notifier.notify({"receipt_id": receipt.receipt_id, "unit_id": unit_id, "channel": "portal"})
-            notified = True
-            store.mark_notified([receipt.receipt_id], None)
-        except NotifyError as exc:
-            error = str(exc)
-            log.warning("asset event for %s not posted: %s", receipt.receipt_id, exc)
-            store.mark_notified([receipt.receipt_id], error)
-    return UploadOutcome(receipt, number, result, text, notified, error)
+    return receipt, result, text
 
 
 def _receipts(settings):

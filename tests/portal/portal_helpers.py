@@ -1,13 +1,21 @@
 """Helpers for the portal tests: filled-in forms (the official template filled as a unit would), a
-``$ROADSAFE_HOME`` with a published snapshot, accounts, and a fake Airflow REST API."""
+``$ROADSAFE_HOME`` with a published snapshot, accounts, a fake Airflow REST API and a running
+``roadsafe portal`` process."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -207,3 +215,53 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_portal(env: dict, log: Path, timeout: float = 60):
+    """``roadsafe portal`` on a free loopback port with ``env``, its output in ``log``, once ``/healthz``
+    answers: yields (base URL, start-up seconds). Stopped afterwards (SIGTERM, then SIGKILL)."""
+    port = free_port()
+    with open(log, "w", encoding="utf-8") as fh:
+        proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "roadsafe"),
+                "portal",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            t0 = time.monotonic()
+            while True:
+                if proc.poll() is not None:
+                    raise AssertionError(
+                        f"portal exited {proc.returncode}:\n{log.read_text(encoding='utf-8')}"
+                    )
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > t0 + timeout:
+                    raise AssertionError(
+                        f"portal not healthy in {timeout:.0f} s:\n{log.read_text(encoding='utf-8')}"
+                    )
+                time.sleep(0.2)
+            yield base, time.monotonic() - t0
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from portal_helpers import NOW, TEST_OUTPUT, FakeAirflow, copy_home, fill_f1, free_port, receipts
+from portal_helpers import NOW, TEST_OUTPUT, FakeAirflow, copy_home, fill_f1, receipts, running_portal
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -79,46 +77,12 @@ def portal(seeded, tmp_path_factory, airflow):
     weak = _cli(["user", "add", "weak", "--unit", "市公安局", "--password-stdin"], env, stdin="123\n")
     assert weak.returncode == 2 and "密码至少需要" in weak.stderr
 
-    port = free_port()
     TEST_OUTPUT.mkdir(parents=True, exist_ok=True)
     log = TEST_OUTPUT / "portal-server.log"
-    fh = open(log, "w", encoding="utf-8")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [ROADSAFE, "portal", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=fh,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        t0 = time.monotonic()
-        deadline = t0 + 60
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"portal exited {proc.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"portal not healthy in 60 s:\n{log.read_text()}")
-            time.sleep(0.2)
-        startup = time.monotonic() - t0
+    with running_portal(env, log) as (base, startup):
         secret = settings.home / "portal" / "secret"
         assert secret.is_file() and (secret.stat().st_mode & 0o777) == 0o600
         yield {"base": base, "settings": settings, "env": env, "startup": startup}
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        fh.close()
     assert "Traceback" not in log.read_text(encoding="utf-8")
 
 
