@@ -1,7 +1,8 @@
 """``roadsafe build``: write the ``ref.*`` tables, run ``dbt build``, publish the read-only snapshot.
 
 The build runs ``dbt --warn-error build`` in a subprocess (dbt does not support several invocations in
-one process): models, data tests and unit tests, with every warning an error — a YAML key dbt would
+one process): models and data tests (unit tests too when asked: they test the SQL, not the data, so the test
+suite runs them and a data arrival does not), with every warning an error — a YAML key dbt would
 silently ignore, a deprecated property or an unused config path fails the build before anything runs (all
 data tests have severity error, so warn-error changes nothing for them). One invocation instead of a
 separate ``dbt parse --warn-error``: each dbt process costs ~5 s of start-up on 2 cores. Everything dbt
@@ -202,7 +203,7 @@ def publish_snapshot(settings, con=None) -> Path:
     """Copy the warehouse to ``settings.published`` atomically (temp file in the same folder + os.replace).
 
     ``con``: an open writable connection to the warehouse (the lock is held during the copy); if None,
-    one is opened and closed here.
+    one is opened and closed here. Temp copies left by a publish that was killed are removed.
     """
     target = Path(settings.published)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -211,6 +212,11 @@ def publish_snapshot(settings, con=None) -> Path:
     if own:
         con = _connect(settings)
     try:
+        # A publish killed half way leaves its temp copy; every publisher holds the writer's lock, so any
+        # other temp copy here is such a leftover.
+        for stale in target.parent.glob(f".{target.name}.*.tmp"):
+            if stale != tmp:
+                stale.unlink(missing_ok=True)
         con.execute("checkpoint")
         shutil.copyfile(settings.warehouse, tmp)
         with open(tmp, "rb+") as fh:
@@ -230,7 +236,7 @@ def publish_snapshot(settings, con=None) -> Path:
     return target
 
 
-def run_build(settings, *, publish: bool = True) -> BuildResult:
+def run_build(settings, *, publish: bool = True, unit_tests: bool = False) -> BuildResult:
     """Rewrite ``ref.*``, run ``dbt --warn-error build``, publish the snapshot.
 
     Parameters
@@ -238,15 +244,17 @@ def run_build(settings, *, publish: bool = True) -> BuildResult:
     settings : roadsafe.settings.Settings
     publish : bool
         Copy the warehouse to the published snapshot when dbt passes (default True).
+    unit_tests : bool
+        Also run dbt's unit tests (the test suite does; production builds after new data need not).
 
     Returns
     -------
     BuildResult
         ``ok`` False with plain-word ``failures`` when a model or test fails; never raises for a dbt
-        failure. A broken campaign definition or calendar raises (CampaignError, CalendarYearMissing).
+        failure. A broken campaign definition or calendar raises (CampaignError, CalendarYearMissing), and
+        ingest.registry.WarehouseBusy when ingest writers keep the warehouse past the lock wait.
     """
-    from ingest.schema import ensure_raw_schema
-    from roadsafe.reftables import write_reference
+    from ingest.registry import writer_turn
     from roadsafe.workcalendar import WorkCalendar
 
     started = time.perf_counter()
@@ -255,10 +263,20 @@ def run_build(settings, *, publish: bool = True) -> BuildResult:
     log_dir = settings.logs / "dbt"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / f"build-{dt.datetime.now():%Y%m%dT%H%M%S}.log"
-    timings: dict[str, float] = {}
 
     campaign = settings.campaign()
     calendar = WorkCalendar.load()
+    # The whole build takes its turn among the warehouse writers: ingest waits behind it instead of
+    # finding the file held by dbt, and dbt never starts while a submission is being recorded.
+    with writer_turn(settings):
+        return _build(settings, campaign, calendar, publish, unit_tests, log_file, started)
+
+
+def _build(settings, campaign, calendar, publish, unit_tests, log_file, started) -> BuildResult:
+    from ingest.schema import ensure_raw_schema
+    from roadsafe.reftables import write_reference
+
+    timings: dict[str, float] = {}
     t = time.perf_counter()
     con = _connect(settings)
     try:
@@ -272,7 +290,8 @@ def run_build(settings, *, publish: bool = True) -> BuildResult:
     with open(log_file, "w", encoding="utf-8") as log:
         (target / "run_results.json").unlink(missing_ok=True)
         t = time.perf_counter()
-        build = _run_dbt(settings, ["--warn-error", "build"], log)
+        args = ["--warn-error", "build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
+        build = _run_dbt(settings, args, log)
         timings["dbt"] = round(time.perf_counter() - t, 3)
 
     failures, counts = _summarise(target, build)

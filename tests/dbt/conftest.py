@@ -36,7 +36,7 @@ def built(tmp_path_factory, calendar) -> Built:
     home = tmp_path_factory.mktemp("dbt-scenario")
     settings = Settings(home=home, campaign_code="jiujiang-2022").ensure()
     writer = load_scenario(settings, calendar)
-    result = run_build(settings)
+    result = run_build(settings, unit_tests=True)
     assert result.ok, "\n".join([result.message, *result.failures, f"log: {result.log_file}"])
     return Built(settings, result, writer.sent, writer.use_ingest)
 
