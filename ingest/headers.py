@@ -71,10 +71,15 @@ _HINT = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕|<
 _EDGE = "*※:：.、"
 _TITLE = re.compile(r"第\s*\d+\s*周|周报|月报|台账|报表|统计表|情况表|一览表")
 _MAX_CONTAIN_EXTRA = 8  # a header may hold at most this many characters around a contained name
+_MAX_HINT_DEPTH = 8  # nested brackets peeled off a header; real headers nest two deep at most
+# Invisible characters a header may carry from copying or from two files pasted together: soft hyphen,
+# zero-width spaces and joiners, direction marks and overrides, word joiner, byte-order mark.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]+")
 
 
 def normalise_header(text: str | None) -> str:
-    """Header text folded for matching: NFKC (full-width → half-width), no white space, no edge ``*``/``：``.
+    """Header text folded for matching: NFKC (full-width → half-width), no white space or invisible
+    characters (zero-width spaces, direction marks, byte-order marks), no edge ``*``/``：``.
 
     Examples
     --------
@@ -87,13 +92,13 @@ def normalise_header(text: str | None) -> str:
         return ""
     if isinstance(text, str):
         return _normalise_header(text)
-    return _SPACE.sub("", unicodedata.normalize("NFKC", str(text))).strip(_EDGE)
+    return _normalise_header(str(text))
 
 
 @functools.lru_cache(maxsize=8192)
 def _normalise_header(text: str) -> str:
     # A file's header and title cells are matched against every form: the same texts come back often.
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).strip(_EDGE)
+    return _SPACE.sub("", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))).strip(_EDGE)
 
 
 def strip_hints(text: str) -> str:
@@ -105,7 +110,9 @@ def strip_hints(text: str) -> str:
     '重点车辆总数'
     """
     previous = None
-    while previous != text:
+    for _ in range(_MAX_HINT_DEPTH):  # one pass per nesting level: bounded, whatever a cell holds
+        if previous == text:
+            break
         previous, text = text, _HINT.sub("", text)
     return text.strip(_EDGE)
 
@@ -161,7 +168,7 @@ class ColumnMatcher:
         if not isinstance(text, str):
             return self._match(text)
         if text not in self._memo:
-            if len(self._memo) > 4096:
+            if len(self._memo) > 65_536:  # a wide sheet repeats its headers for every row tried
                 self._memo.clear()
             self._memo[text] = self._match(text)
         return self._memo[text]
@@ -182,7 +189,7 @@ class ColumnMatcher:
         keys = {
             key
             for name, key in self._contained
-            if name in bare and len(bare) - len(name) <= _MAX_CONTAIN_EXTRA
+            if len(bare) - len(name) <= _MAX_CONTAIN_EXTRA and name in bare
         }
         if len(keys) == 1:
             return keys.pop(), 1
@@ -268,9 +275,8 @@ def _parent_texts(head, r: int, merges) -> dict[int, str] | None:
     if r == 0:
         return None
     parent, child = head[r - 1], head[r]
-    width = max(len(parent), len(child))
-    pcols = [c for c in range(width) if _text(parent, c)]
-    ccols = [c for c in range(width) if _text(child, c)]
+    pcols = [c for c, text in enumerate(parent) if text]
+    ccols = [c for c, text in enumerate(child) if text]
     if not pcols or not ccols:
         return None
     for c in pcols:
@@ -321,9 +327,9 @@ def match_header_row(
     """
     child = head[r]
     parents = (_parent_texts(head, r, merges) if merges is not None else None) or {}
-    width = max([len(child), *(c + 1 for c in parents)])
+    filled = {c for c, text in enumerate(child) if text}  # a sheet may be 16 384 columns wide, mostly empty
     labels: list[tuple[int, str, list[str]]] = []
-    for c in range(width):
+    for c in sorted(filled.union(parents)):
         own, parent = _text(child, c), parents.get(c)
         if own and parent:
             labels.append((c, f"{parent}/{own}", [own, f"{parent}/{own}"]))

@@ -11,6 +11,7 @@ is consistent and tests can pin it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from roadsafe.campaign.model import ColumnDef
@@ -23,18 +24,52 @@ __all__ = [
     "cell_problem",
     "describe_value",
     "join_cn",
+    "printable",
+    "shown_name",
 ]
 
 ERROR = "error"
 WARNING = "warning"
 
 _VALUE_MAX = 40
+_NAME_MAX = 100
+
+# Characters a message must not carry as they are: line breaks (they would split the numbered list of a
+# receipt) become a space; control characters (a terminal escape sequence such as ESC[2J in a value would act
+# on the screen of whoever prints the receipt), direction overrides (U+202E turns “gpj.exe” into “exe.jpg”),
+# zero-width characters, byte-order marks and lone surrogates become U+FFFD, so the submitter sees that the
+# cell holds something invisible.
+_BREAKS = re.compile("[\t\n\x0b\x0c\r\x85\u2028\u2029]+")
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show and print: line breaks as spaces, invisible and control characters as ``�``.
+
+    Examples
+    --------
+    >>> printable("12\x1b[2J"), printable("长虹\u2028大道"), printable("\u202e321")
+    ('12�[2J', '长虹 大道', '�321')
+    """
+    if text.isprintable():
+        return text
+    return _HIDDEN.sub("\ufffd", _BREAKS.sub(" ", text))
 
 
 def describe_value(value: object) -> str:
-    """The value as shown in a message: as typed, shortened when very long."""
-    text = "" if value is None else str(value)
+    """The value as shown in a message: as typed (invisible characters made visible, see :func:`printable`),
+    shortened when very long."""
+    text = printable("" if value is None else str(value))
     return text if len(text) <= _VALUE_MAX else text[: _VALUE_MAX - 1] + "…"
+
+
+def shown_name(name: object) -> str:
+    """A file, sheet or column name as a message shows it: printable, at most 100 characters."""
+    text = printable("" if name is None else str(name))
+    return text if len(text) <= _NAME_MAX else text[: _NAME_MAX - 1] + "…"
 
 
 def join_cn(items) -> str:
@@ -53,6 +88,13 @@ class Message:
     column_header: str | None = None
     value: str | None = None
 
+    def __post_init__(self) -> None:
+        # Whoever built it, a message never carries control or invisible characters (see printable).
+        for attr in ("text", "sheet", "column_header", "value"):
+            value = getattr(self, attr)
+            if isinstance(value, str) and not value.isprintable():
+                object.__setattr__(self, attr, printable(value))
+
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
@@ -69,13 +111,13 @@ class Place:
     sheet: str | None = None
 
     def prefix(self, row_no: int | None = None, header: str | None = None) -> str:
-        out = f"文件“{self.file}”"
+        out = f"文件“{shown_name(self.file)}”"
         if self.sheet:
-            out += f"工作表“{self.sheet}”"
+            out += f"工作表“{shown_name(self.sheet)}”"
         if row_no is not None:
             out += f"第{row_no}行"
         if header:
-            out += f"“{header}”列"
+            out += f"“{shown_name(header)}”列"
         return out + "："
 
     def file_message(self, body: str, severity: str = ERROR, *, header: str | None = None) -> Message:
@@ -205,7 +247,7 @@ def missing_optional_column(header: str) -> str:
 
 
 def extra_column(header: str) -> str:
-    return f"“{header}”列不是本表的规定列，未导入。"
+    return f"“{shown_name(header)}”列不是本表的规定列，未导入。"
 
 
 def no_rows() -> str:

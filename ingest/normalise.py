@@ -81,7 +81,11 @@ _NEEDS_FOLD = r"[！-～" + _WS + "]"
 _DASHES = r"[-—–―‐−~/\\]*"
 _UNKNOWN = _DASHES + r"|无|空|暂无|N/?A"
 # A number as offices type it: sign, digits (optionally grouped by thousands), fraction, then 万/亿/%.
-_NUMBER = r"^([+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]{1,15}(?:\.[0-9]*)?|\.[0-9]+))(万|亿|%)?$"
+# At most 15 integer digits either way (longer is too_large): with 亿 applied, 24 digits still fit DECIMAL(38,10),
+# where 1,000,000,000,000,000,000亿 overflowed the multiplication and failed the whole file.
+_NUMBER = (
+    r"^([+-]?(?:[0-9]{1,3}(?:,[0-9]{3}){1,4}(?:\.[0-9]+)?|[0-9]{1,15}(?:\.[0-9]*)?|\.[0-9]+))(万|亿|%)?$"
+)
 _TOO_MANY_DIGITS = r"[+-]?[0-9,]{16,}(?:\.[0-9]*)?(?:万|亿|%)?"
 _TIME_SUFFIX = r"(?:[ T" + _WS + r"]+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)$"
 _YMD = r"^([0-9]{4})[年./-]([0-9]{1,2})[月./-]([0-9]{1,2})[日号]?$"
@@ -255,7 +259,7 @@ def _task_value(r: str) -> str:
 
 
 _EDGE_WS = (" ", "\t", "\n", "\r", "\u3000", "\u00a0", "\ufeff", "\u200b")
-_DASH_START = ("-", "—", "–", "―", "‐", "−", "－", "/", "／", "\\", "~", "～")
+_DASH_START = ("-", "—", "–", "―", "‐", "−", "－", "/", "／", "\\", "＼", "~", "～")
 
 
 def _text_value(r: str) -> str:

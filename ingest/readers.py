@@ -23,8 +23,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.detect import detect_form, detect_period, detect_unit, row_text
-from ingest.grids import FileFormat, Grid, UnreadableFile, clean_column, read_grid, read_grids, sniff_format
-from ingest.headers import HEADER_SEARCH_ROWS, HeaderMatch, classify_rows, find_header
+from ingest.grids import (
+    MAX_CELL_CHARS,
+    FileFormat,
+    Grid,
+    UnreadableFile,
+    clean_column,
+    read_grid,
+    read_grids,
+    sniff_format,
+)
+from ingest.headers import (
+    HEADER_SEARCH_ROWS,
+    SKIP_FOOTER,
+    SKIP_TOTAL,
+    HeaderMatch,
+    classify_rows,
+    find_header,
+)
+from ingest.messages import Place, shown_name
 
 __all__ = ["FormNotRecognised", "ParsedTable", "UnreadableFile", "parse_file"]
 
@@ -245,9 +262,14 @@ def parse_file(
                 best_any = cand
             if code in wanted and (best is None or cand.rank() > best.rank()):
                 best = cand
-    if not any_content:
+    if not searched:
         raise UnreadableFile(
-            f"文件“{name}”无法读取：文件中没有任何内容（所有工作表都是空的）。请填写报表后重新上传。"
+            f"文件“{shown_name(name)}”无法读取：文件中没有任何工作表。请填写报表后重新上传。"
+        )
+    if not any_content:
+        what = "所有单元格都是空的" if fmt == "csv" else "所有工作表都是空的"
+        raise UnreadableFile(
+            f"文件“{shown_name(name)}”无法读取：文件中没有任何内容（{what}）。请填写报表后重新上传。"
         )
     if best is None or not best.match.eligible:
         raise _not_recognised(name, campaign, form_code, best, best_any, searched)
@@ -257,22 +279,23 @@ def parse_file(
 
 def _not_recognised(name, campaign, form_code, best, best_any, searched) -> FormNotRecognised:
     suggestion = best_any.match.form_code if best_any is not None and best_any.match.eligible else None
-    where = "、".join(f"“{s}”" for s in searched[:5]) or "文件"
+    where = "、".join(f"“{shown_name(s)}”" for s in searched[:5]) or "文件"
     if form_code is None:
         return FormNotRecognised(
-            f"未能识别报表类型：文件“{name}”的工作表{where}前 {HEADER_SEARCH_ROWS} 行中找不到任何报表的表头"
+            f"未能识别报表类型：文件“{shown_name(name)}”的工作表{where}前 {HEADER_SEARCH_ROWS} 行中找不到任何报表的表头"
             f"（如“县区”“隐患编号”“任务编号”等列名）。{_HINT}"
         )
     form = campaign.forms[form_code]
     required = [c for c in form.columns if c.required]
     found = best.match.columns if best is not None else {}
     missing = [c.header for c in required if c.key not in found]
-    text = f"未能识别报表类型：文件“{name}”的表头与「{form_code} {form.name}」不符，"
+    text = f"未能识别报表类型：文件“{shown_name(name)}”的表头与「{form_code} {form.name}」不符，"
     if missing:
         text += f"缺少必填列：{'、'.join(missing)}。"
     else:
         absent = [c.header for c in form.columns if c.key not in found]
-        text += f"只找到列：{'、'.join(best.match.headers.values())}；未找到：{'、'.join(absent)}。"
+        found_headers = "、".join(shown_name(h) for h in best.match.headers.values())
+        text += f"只找到列：{found_headers}；未找到：{'、'.join(absent)}。"
     if suggestion and suggestion != form_code:
         text += f"文件的表头是「{suggestion} {campaign.forms[suggestion].name}」的，请确认选择的报表。"
     text += _HINT
@@ -285,20 +308,77 @@ def _data_rows(grid: Grid, match: HeaderMatch):
 
     span = [name for name in grid.data.column_names if int(name[1:]) <= match.last_column]
     wanted = dict.fromkeys([*span, *(f"c{index}" for index in match.columns.values())])
-    clean = {name: clean_column(grid.data.column(name), grid.fastexcel) for name in wanted}
     start = match.row + 1
+    # only the rows below the header are cleaned: a column holding nothing but its header costs nothing
+    clean = {name: clean_column(grid.data.column(name).slice(start), grid.fastexcel) for name in wanted}
     footer, skipped, keep = classify_rows(
-        [clean[name] for name in span], [clean[f"c{i}"] for i in match.columns.values()], start, grid.height
+        [clean[name] for name in span],
+        [clean[f"c{i}"] for i in match.columns.values()],
+        0,
+        grid.height - start,
     )
+    footer = footer + start if footer is not None else None
+    skipped = [(row + start, why) for row, why in skipped]
     columns = {"source_row": pa.array(range(start + 1, grid.height + 1), type=pa.int32())}
-    columns.update({key: clean[f"c{index}"].slice(start) for key, index in match.columns.items()})
+    columns.update({key: clean[f"c{index}"] for key, index in match.columns.items()})
     rows = pa.table(columns).filter(keep)
     return footer, skipped, rows
+
+
+def _check_cells(name: str, grid: Grid, match: HeaderMatch, footer: int | None, skipped, rows) -> None:
+    """Refuse the file when a cell of the table holds more than Excel can (a cell of megabytes comes from no
+    spreadsheet), or a formula whose result the file does not carry (the cell would read as empty)."""
+    import pyarrow.compute as pc
+
+    place = Place(name, grid.sheet)
+    for key in match.columns:
+        column = rows.column(key)
+        if column.null_count == len(column):
+            continue
+        lengths = pc.utf8_length(column)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > MAX_CELL_CHARS:
+            at = pc.index(pc.greater(lengths, MAX_CELL_CHARS), True).as_py()
+            row = rows.column("source_row")[at].as_py()
+            raise UnreadableFile(
+                f"{place.prefix(row, match.headers[key])}内容过长（{longest} 个字符），超过了 Excel 单元格最多 "
+                f"{MAX_CELL_CHARS} 个字符的上限，请核对该单元格的内容后重新报送。",
+                grid.sheet,
+                row,
+                match.headers[key],
+            )
+    if not grid.unresolved:
+        return
+    by_column = {index: key for key, index in match.columns.items()}
+    # data rows, and rows that look blank only because their formulas have no saved result
+    last = min(grid.height, footer - 1 if footer is not None else grid.height)
+    not_data = {row for row, why in skipped if why in (SKIP_TOTAL, SKIP_FOOTER)}
+    cells = sorted(
+        (r + 1, c)
+        for r, c in grid.unresolved
+        if c in by_column and match.row < r < last and r + 1 not in not_data
+    )
+    if not cells:
+        return
+    row, col = cells[0]
+    text = f"{place.prefix(row, match.headers[by_column[col]])}单元格是公式，但文件中没有保存公式的计算结果，无法读取数值"
+    if len(cells) > 1:
+        examples = "、".join(f"第{r}行“{shown_name(match.headers[by_column[c]])}”列" for r, c in cells[1:4])
+        more = "等" if len(cells) > 4 else ""
+        text += f"（本表共有 {len(cells)} 个这样的单元格，另如{examples}{more}）"
+    raise UnreadableFile(
+        text + "。请在 Excel（或 WPS）中打开文件，确认数值显示正确后保存，再重新报送；"
+        "或将公式单元格复制后“选择性粘贴”为数值。",
+        grid.sheet,
+        row,
+        match.headers[by_column[col]],
+    )
 
 
 def _parsed(path, name, campaign, fmt, best: _Candidate, best_any: _Candidate | None, form_code):
     grid, match = best.grid, best.match
     footer, skipped, rows = _data_rows(grid, match)
+    _check_cells(name, grid, match, footer, skipped, rows)
     above = _above_texts(best.head, match)
     below: list[str] = []
     if footer is not None:
