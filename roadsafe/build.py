@@ -64,6 +64,7 @@ class BuildResult:
     published: str | None = None
     log_file: str | None = None
     returncode: int | None = None
+    full_refresh: bool = False  # the incremental models were rebuilt from scratch
     status: str = field(init=False)  # "ok" or "failed"
 
     def __post_init__(self) -> None:
@@ -236,7 +237,22 @@ def publish_snapshot(settings, con=None) -> Path:
     return target
 
 
-def run_build(settings, *, publish: bool = True, unit_tests: bool = False) -> BuildResult:
+def _code_fingerprint(campaign) -> str:
+    """What the incremental tables were computed with: the dbt project and the campaign definition."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    roots = [DBT_PROJECT_DIR / "models", DBT_PROJECT_DIR / "macros", campaign.root]
+    files = [(DBT_PROJECT_DIR, DBT_PROJECT_DIR / "dbt_project.yml")]
+    files += [(r, f) for r in roots for f in sorted(r.rglob("*")) if f.is_file()]
+    for root, f in files:  # each root's files in order, named relative to it: the same anywhere on disk
+        digest.update(f"{root.name}/{f.relative_to(root)}".encode() + b"\0" + f.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def run_build(
+    settings, *, publish: bool = True, unit_tests: bool = False, full_refresh: bool = False
+) -> BuildResult:
     """Rewrite ``ref.*``, run ``dbt --warn-error build``, publish the snapshot.
 
     Parameters
@@ -246,6 +262,9 @@ def run_build(settings, *, publish: bool = True, unit_tests: bool = False) -> Bu
         Copy the warehouse to the published snapshot when dbt passes (default True).
     unit_tests : bool
         Also run dbt's unit tests (the test suite does; production builds after new data need not).
+    full_refresh : bool
+        Rebuild the incremental models from scratch. Done by itself when the dbt project or the campaign
+        definition changed since the last passing build (their fingerprint is kept beside dbt's target).
 
     Returns
     -------
@@ -268,11 +287,19 @@ def run_build(settings, *, publish: bool = True, unit_tests: bool = False) -> Bu
     calendar = WorkCalendar.load()
     # The whole build takes its turn among the warehouse writers: ingest waits behind it instead of
     # finding the file held by dbt, and dbt never starts while a submission is being recorded.
+    fingerprint_file = settings.home / "dbt" / "built-with.sha256"
+    fingerprint = _code_fingerprint(campaign)
+    if not fingerprint_file.is_file() or fingerprint_file.read_text().strip() != fingerprint:
+        full_refresh = True
     with writer_turn(settings):
-        return _build(settings, campaign, calendar, publish, unit_tests, log_file, started)
+        fingerprint_file.unlink(missing_ok=True)  # a build that fails or is killed leaves a full refresh due
+        result = _build(settings, campaign, calendar, publish, unit_tests, full_refresh, log_file, started)
+    if result.ok:
+        fingerprint_file.write_text(fingerprint + "\n")
+    return result
 
 
-def _build(settings, campaign, calendar, publish, unit_tests, log_file, started) -> BuildResult:
+def _build(settings, campaign, calendar, publish, unit_tests, full_refresh, log_file, started) -> BuildResult:
     from ingest.schema import ensure_raw_schema
     from roadsafe.reftables import write_reference
 
@@ -291,6 +318,7 @@ def _build(settings, campaign, calendar, publish, unit_tests, log_file, started)
         (target / "run_results.json").unlink(missing_ok=True)
         t = time.perf_counter()
         args = ["--warn-error", "build"] + ([] if unit_tests else ["--exclude-resource-type", "unit_test"])
+        args += ["--full-refresh"] if full_refresh else []
         build = _run_dbt(settings, args, log)
         timings["dbt"] = round(time.perf_counter() - t, 3)
 
@@ -310,6 +338,7 @@ def _build(settings, campaign, calendar, publish, unit_tests, log_file, started)
             timings={**timings, "total": round(time.perf_counter() - started, 3)},
             log_file=str(log_file),
             returncode=build.returncode,
+            full_refresh=full_refresh,
         )
 
     published = None
@@ -328,4 +357,5 @@ def _build(settings, campaign, calendar, publish, unit_tests, log_file, started)
         published=published,
         log_file=str(log_file),
         returncode=0,
+        full_refresh=full_refresh,
     )

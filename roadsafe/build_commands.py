@@ -15,7 +15,7 @@ __all__ = ["register"]
 def _build(args: argparse.Namespace) -> int:
     from roadsafe.build import run_build
 
-    result = run_build(args.settings, publish=not args.no_publish)
+    result = run_build(args.settings, publish=not args.no_publish, full_refresh=args.full_refresh)
     print(result.message)
     for line in result.failures:
         print(f"  - {line}", file=sys.stderr if not result.ok else sys.stdout)
@@ -63,6 +63,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``build`` and, unless the core CLI already has them, ``export indicators|ranking``."""
     p = subparsers.add_parser("build", help="write ref tables, run dbt build, publish the read-only snapshot")
     p.add_argument("--no-publish", action="store_true", help="run dbt but keep the previous snapshot")
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental models from scratch (rarely needed)",
+    )
     p.set_defaults(func=_build)
 
     export = _subparser(subparsers, "export")

@@ -4,15 +4,26 @@
 -- their own columns of a shared form, as 市公安局 and 市城管局 do in F7), each column takes the latest
 -- file that gave it a value; a blank cell does not wipe out another unit's figure.
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_form_periods('submission_id') }}",
+) }}
+
+-- Incremental by (form, period): see macros/current_form_periods.sql.
+
 with
 
 submissions as (
     select * from {{ ref('int_submissions_ranked') }}
-    where is_current
+    where is_current {{ only_changed_form_periods('submission_id') }}
 ),
 
 form_values as (
     select * from {{ ref('stg_raw__form_values') }}
+    {% if is_incremental() %}
+        where submission_id in (select submission_id from submissions)
+    {% endif %}
 ),
 
 given as (

@@ -139,7 +139,7 @@ period_values as (
             when 'count' then count(*)
             when 'count_distinct' then count(distinct passing_values.value_as_text)
         end as period_value,
-        list_distinct(flatten(list(records_by_period.row_refs))) as row_refs,
+        list_sort(list_distinct(flatten(list(records_by_period.row_refs)))) as row_refs,
         -- a blank or "—" in a summed column is unknown, not zero: the term is then not there
         coalesce(bool_and(passing_values.value_num is not null) filter (where passing_values.agg = 'sum'), true)
             as values_known,
