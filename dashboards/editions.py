@@ -29,6 +29,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -296,12 +298,47 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(folder: Path, prefix: str, suffix: str = "") -> None:
+    """Remove ``<prefix><pid><suffix>`` folders or files left in ``folder`` by a killed process."""
+    pattern = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix))
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        match = pattern.fullmatch(path.name)
+        if match and not _alive(int(match.group(1))):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _write_manifest(edition: Edition) -> Path:
     files = {}
     for path in sorted(edition.folder.iterdir()):
         if (
             path.is_file()
             and path.name not in ("manifest.json", "delivery.json")
+            and not path.name.startswith(".")
             and not path.name.endswith(".tmp")
         ):
             files[path.name] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
@@ -317,9 +354,12 @@ def _write_manifest(edition: Edition) -> Path:
         "files": files,
     }
     path = edition.folder / "manifest.json"
-    path.write_text(
+    _remove_stale(edition.folder, ".manifest.json.", ".tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # replaced whole: never seen half written
+    tmp.write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
+    os.replace(tmp, path)
     return path
 
 
@@ -360,14 +400,24 @@ def freeze(
     staging = folder.with_name(f".{ref}.freezing")
     if staging.exists():
         shutil.rmtree(staging)
+    _remove_stale(folder.parent, f".{ref}.replaced-")
     staging.mkdir(parents=True)
     try:
         scope = SnapshotScope(max_period=meta.period_no, max_month=meta.month)
         freeze_snapshot(settings.published, staging / "snapshot.duckdb", scope)
         meta.write(staging)
+        # Refreezing: the old edition is renamed away whole and the new one renamed in (never a folder
+        # half deleted: a kill in between leaves no edition, and the next run freezes it).
+        old = folder.with_name(f".{ref}.replaced-{os.getpid()}")
         if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
+            folder.rename(old)
+        try:
+            staging.rename(folder)
+        except BaseException:
+            if old.exists() and not folder.exists():
+                old.rename(folder)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -418,20 +468,42 @@ def build_document(edition: Edition):
 
 
 def render_edition(edition: Edition) -> RenderResult:
-    """Render HTML, PDF and XLSX of a frozen edition and refresh its manifest."""
+    """Render HTML, PDF and XLSX of a frozen edition and refresh its manifest.
+
+    The files are written into a hidden folder beside the edition (``.<ref>.rendering-<pid>``), fsynced, and
+    only then renamed into the edition one by one, so the site, the portal and the e-mail delivery never
+    see a half-written file, and an edition is :meth:`Edition.is_rendered` only once its three files are
+    complete. A render killed half way leaves that hidden folder, removed by the next render.
+    """
     from dashboards.rendering import write_document
 
     t0 = time.perf_counter()
     document = build_document(edition)
     build_seconds = time.perf_counter() - t0
     timings: dict[str, float] = {}
-    files = write_document(
-        document,
-        edition.folder,
-        created=edition.meta.frozen_at,
-        author=edition.meta.campaign.office,
-        timings=timings,
-    )
+    folder = edition.folder
+    _remove_stale(folder.parent, f".{folder.name}.rendering-")
+    staging = folder.with_name(f".{folder.name}.rendering-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        written = write_document(
+            document,
+            staging,
+            created=edition.meta.frozen_at,
+            author=edition.meta.campaign.office,
+            timings=timings,
+        )
+        for path in written.values():
+            _fsync(path)
+        files = {}
+        last = ("xlsx", "pdf", "html")  # the three is_rendered() looks for come last, the page the very last
+        for ext in sorted(written, key=lambda k: last.index(k) if k in last else -1):
+            files[ext] = folder / written[ext].name
+            os.replace(written[ext], files[ext])
+        _fsync(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     timings["html"] += build_seconds  # reading the snapshot, tables and charts belong to the HTML
     _write_manifest(edition)
     return RenderResult(edition, files, timings)

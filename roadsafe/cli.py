@@ -20,7 +20,12 @@ from roadsafe.settings import Settings
 __all__ = ["main", "write_csv"]
 
 # Modules that add subcommands. Each exposes ``register(subparsers)``.
-_COMMAND_MODULES = ("ingest.commands", "roadsafe.build_commands", "dashboards.commands")
+_COMMAND_MODULES = (
+    "ingest.commands",
+    "roadsafe.build_commands",
+    "dashboards.commands",
+    "roadsafe.backup_commands",
+)
 
 
 def write_csv(rows: Iterable[dict], columns: Sequence[str], out=None) -> None:
