@@ -63,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "RESULTS.md")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of the ingest and render steps")
     parser.add_argument("--latency-files", type=int, default=10)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="build again the homes an earlier run imported (no import timing)",
+    )
     args = parser.parse_args(argv)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(only) - set(SECTIONS)
@@ -89,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         results["reports"] = {}
         for scale in wanted:
             say(f"build at {scale}×")
-            result = build_scale.run_scale(work / f"scale-{scale}", scale)
+            result = build_scale.run_scale(work / f"scale-{scale}", scale, reuse=args.reuse)
             results["build"].append(result)
             if "reports" in only and scale in (min(scales), max(scales)):
                 say(f"reports at {scale}×")
