@@ -4,6 +4,9 @@ Every step of the benchmark runs as its own process, so the baselines (DuckDB's 
 openpyxl) and roadsafe pay the same start-up and are measured the same way: wall time around the
 process, peak resident set size from ``wait4`` (the largest of the process and the children it waited
 for, which covers dbt's subprocess under ``roadsafe build``).
+
+A forked child's peak starts at its parent's size (the pages it shares until ``exec``), so the measured
+command is forked by a small launcher process (a bare ``python -S``), not by this one, which may be large.
 """
 
 from __future__ import annotations
@@ -16,6 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["Measured", "python_step", "run_measured"]
+
+# argv: report-file command… ; forks the command, waits, writes its peak RSS (KiB), exits with its code
+_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 @dataclass(frozen=True)
@@ -35,10 +50,11 @@ def run_measured(
 ) -> Measured:
     """Run ``argv`` to completion; raise ``RuntimeError`` with its output when it fails."""
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"roadsafe-bench-{os.getpid()}.log"
+    peak = log.with_suffix(".peak")
     with log.open("w+b") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(
-            argv,
+            [sys.executable, "-S", "-c", _LAUNCHER, str(peak), *map(str, argv)],
             env=env,
             cwd=cwd,
             stdout=out,
@@ -48,7 +64,7 @@ def run_measured(
         )
         deadline = started + timeout
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.perf_counter() > deadline:
@@ -60,9 +76,11 @@ def run_measured(
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
     log.unlink(missing_ok=True)
+    peak_kib = int(peak.read_text()) if peak.exists() else 0
+    peak.unlink(missing_ok=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, argv[:4]))} exited {proc.returncode}:\n{text[-3000:]}")
-    return Measured(seconds, usage.ru_maxrss / 1024, text[-3000:])
+    return Measured(seconds, peak_kib / 1024, text[-3000:])
 
 
 def python_step(code: str, *args: str, env: dict[str, str] | None = None, timeout: float = 1800) -> Measured:

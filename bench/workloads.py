@@ -14,19 +14,11 @@ from pathlib import Path
 
 import xlsxwriter
 
+from roadsafe.campaign import load_campaign
+
 __all__ = ["F4_HEADER", "UNIT", "WEEK", "f4_rows", "write_f4_csv", "write_f4_xlsx"]
 
-F4_HEADER = [
-    "隐患编号",
-    "县区",
-    "道路名称",
-    "道路类型",
-    "隐患类型",
-    "发现日期",
-    "整改状态",
-    "整改完成日期",
-    "责任单位",
-]
+F4_HEADER = [column.header for column in load_campaign("jiujiang-2022").forms["F4"].columns]
 UNIT, COUNTY, WEEK = "xiushui", "修水县", 5
 _ROAD_TYPES = ["国省道", "县乡道", "村道", "城市道路"]
 _HAZARDS = ["护栏缺失", "标志标线不清", "视距不良", "急弯陡坡未设警示", "平交路口未设减速带", "路面坑槽"]

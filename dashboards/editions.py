@@ -44,6 +44,7 @@ from dashboards.edition_meta import (
     PreviousEdition,
     campaign_info,
 )
+from roadsafe.durable import process_alive
 
 __all__ = [
     "STEMS",
@@ -298,18 +299,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove_stale(folder: Path, prefix: str, suffix: str = "") -> None:
     """Remove ``<prefix><pid><suffix>`` folders or files left in ``folder`` by a killed process."""
     pattern = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix))
@@ -317,7 +306,7 @@ def _remove_stale(folder: Path, prefix: str, suffix: str = "") -> None:
         return
     for path in folder.iterdir():
         match = pattern.fullmatch(path.name)
-        if match and not _alive(int(match.group(1))):
+        if match and not process_alive(int(match.group(1))):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from roadsafe.durable import fsync_dir
 from roadsafe.settings import Settings
 
 __all__ = [
@@ -103,19 +104,6 @@ def sha256_file(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _space_error(exc: OSError, name: str) -> LandingError:
     if exc.errno in _SPACE_ERRORS:
         return LandingError(
@@ -141,7 +129,7 @@ def _publish(tmp: Path, target: Path) -> bool:
     if tmp.exists():
         tmp.unlink()
     if placed:
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     return placed
 
 
@@ -263,7 +251,7 @@ def write_receipt(settings: Settings, receipt: PendingReceipt) -> Path:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _space_error(exc, receipt.original_name) from exc
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return target
 
 

@@ -68,6 +68,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from roadsafe.durable import fsync_dir, process_alive
 from roadsafe.settings import Settings
 
 __all__ = [
@@ -205,18 +206,6 @@ def _stamp() -> str:
     return dt.datetime.now().strftime("%Y%m%dT%H%M%S")
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove_stale(folder: Path, pattern: str) -> int:
     """Remove files or folders matching ``pattern`` (a regex whose group 1 is a pid) left by dead processes."""
     if not folder.is_dir():
@@ -225,7 +214,7 @@ def _remove_stale(folder: Path, pattern: str) -> int:
     removed = 0
     for path in folder.iterdir():
         match = regex.fullmatch(path.name)
-        if not match or _alive(int(match.group(1))):
+        if not match or process_alive(int(match.group(1))):
             continue
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
@@ -233,19 +222,6 @@ def _remove_stale(folder: Path, pattern: str) -> int:
             path.unlink(missing_ok=True)
         removed += 1
     return removed
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -471,7 +447,7 @@ def backup(
         bytes_in = _write_archive(part, target.name, sources, manifest, compresslevel)
         timings["archive"] = round(time.perf_counter() - t, 3)
         os.rename(part, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except OSError as exc:
         part.unlink(missing_ok=True)
         raise _os_error(exc, full, "未能生成备份（{reason}），未留下不完整的备份文件。") from exc
@@ -691,7 +667,7 @@ def restore(archive: str | os.PathLike, home: str | os.PathLike, *, force: bool 
             if moved is not None:
                 os.rename(moved, home)
             raise
-        _fsync_dir(home.parent)
+        fsync_dir(home.parent)
         if moved is not None and not existing:  # only empty folders were there
             shutil.rmtree(moved, ignore_errors=True)
             moved = None
@@ -816,7 +792,7 @@ def _sync_tree(root: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        _fsync_dir(Path(dirpath))
+        fsync_dir(Path(dirpath))
 
 
 def _where(member: str | None) -> str:

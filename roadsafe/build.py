@@ -35,6 +35,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from roadsafe.durable import fsync_dir
+
 __all__ = ["DBT_PROJECT_DIR", "BuildResult", "dbt_executable", "publish_snapshot", "run_build"]
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -229,11 +231,7 @@ def publish_snapshot(settings, con=None) -> Path:
         if own:
             con.close()
     os.replace(tmp, target)
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(target.parent)
     return target
 
 
