@@ -10,7 +10,7 @@ temporary ``$ROADSAFE_HOME`` that already holds an accepted submission (week 4),
   regression fails this test instead of killing the test session;
 * ``command``: the heavy cases (decompression bombs, absurd sheet dimensions, megabyte cells, a 50 MB
   line) through the real ``roadsafe submit`` command, one child process each, whose peak memory is read
-  from ``os.wait4`` (``ru_maxrss``) and must stay under 600 MB, and whose time must stay under 30 s.
+  from ``os.wait4`` (``ru_maxrss``, via roadsafe.peak's launcher) and must stay under 600 MB, and whose time must stay under 30 s.
 
 After every case:
 
@@ -43,6 +43,7 @@ import pytest
 from corpus import COUNTY_IDS, ON_TIME_W5, REPO, f1_values, f1_xlsx, settings
 
 from ingest.service import submit
+from roadsafe.peak import run_with_peak
 from roadsafe.settings import Settings
 
 MAX_RSS_KIB = 600 * 1024  # peak resident memory of a `roadsafe submit` process (ru_maxrss is in KiB)
@@ -635,31 +636,15 @@ def run_command(s: Settings, built: H.Built, tmp_path: Path) -> tuple[int, str, 
     env = {k: v for k, v in os.environ.items() if not k.startswith("ROADSAFE_")}
     env["ROADSAFE_HOME"] = str(s.home)
     out_path, err_path = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
-    start = time.monotonic()
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(args, stdout=out, stderr=err, env=env, cwd=REPO, start_new_session=True)
-        try:
-            while True:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid:
-                    break
-                if time.monotonic() - start > 4 * MAX_SECONDS_HEAVY:
-                    raise AssertionError(f"roadsafe submit still running after {4 * MAX_SECONDS_HEAVY:.0f} s")
-                time.sleep(0.02)
-        except BaseException:
-            os.killpg(proc.pid, signal.SIGKILL)
-            os.wait4(proc.pid, 0)
-            proc.returncode = -9
-            raise
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.monotonic() - start
+        done = run_with_peak(args, stdout=out, stderr=err, env=env, cwd=REPO, timeout=4 * MAX_SECONDS_HEAVY)
     text = out_path.read_text(encoding="utf-8", errors="replace")
     return (
-        proc.returncode,
+        done.returncode,
         text,
         err_path.read_text(encoding="utf-8", errors="replace"),
-        usage.ru_maxrss,
-        seconds,
+        done.peak_kib,
+        done.seconds,
     )
 
 
