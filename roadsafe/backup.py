@@ -224,16 +224,6 @@ def _remove_stale(folder: Path, pattern: str) -> int:
     return removed
 
 
-def _sha256(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
-
-
 def _connect_writer(path: Path, wait: float, what: str, start: float):
     """A writable DuckDB connection (the writer's lock), waiting up to ``wait`` more seconds while a process
     outside the writers' queue holds the file (polled every 20-250 ms, jittered)."""
