@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.roadsafe-installed
 export ROADSAFE_HOME ?= $(CURDIR)/var
 export PYTHONDONTWRITEBYTECODE := 1
+PY_DIRS := roadsafe ingest dashboards portal application dags tests bench
 
 .PHONY: setup demo test test-fast lint bench up down snapshots clean
 
@@ -18,14 +19,14 @@ demo: $(STAMP)
 	$(BIN)/roadsafe demo
 
 test: $(STAMP)
-	$(BIN)/ruff check roadsafe ingest dashboards dags tests bench
+	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/pytest
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"
 
 lint: $(STAMP)
-	$(BIN)/ruff check roadsafe ingest dashboards dags tests bench
+	$(BIN)/ruff check $(PY_DIRS)
 
 # Speed and memory against the goals of issue 8, as ratios to baselines measured in the same run
 # (~40 min on 2 cores; work files under var/bench). Writes bench/RESULTS.md.

@@ -4,7 +4,7 @@
 the same 150 counties with every hazard ledger ten times longer (``--scale 10 --ledger-scale 10``),
 so 100× the F4 rows of the sample and 10× everything else.
 
-For each scale: generate the sample files (``python -m roadsafe.samples --scale``), write a copy of the
+For each scale: generate the sample files (``python -m application.samples --scale``), write a copy of the
 campaign definition that also lists the generated extra counties, import every file (``roadsafe
 import-history``), run a full ``roadsafe build`` (ref tables, every dbt model
 and test, snapshot publish), then send one more file and build again: the incremental case a new weekly
@@ -76,7 +76,7 @@ def prepare_home(work: Path, scale: int) -> tuple[dict[str, str], Path, Measured
         [
             sys.executable,
             "-m",
-            "roadsafe.samples",
+            "application.samples",
             str(samples),
             "--scale",
             str(counties),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from roadsafe.airflow_stack import EVENT_CHAIN_DAGS, Processes, api, start_event_chain, wait_for
+from application.airflow.stack import EVENT_CHAIN_DAGS, Processes, api, start_event_chain, wait_for
 
 __all__ = ["LatencyResult", "run"]
 

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from roadsafe.peak import run_with_peak
+from bench.peak import run_with_peak
 
 __all__ = ["Measured", "python_step", "run_measured"]
 

@@ -6,7 +6,7 @@
 `dbt_build` rewrites the `ref.*` tables from the campaign definition, runs `dbt build`
 (staging → intermediate → marts, with tests) and publishes the read-only snapshot
 `$ROADSAFE_HOME/published/warehouse.duckdb` for reports, the site and the portal
-(`roadsafe.build.run_build`). It writes DuckDB, so it runs in pool `roadsafe_duckdb` (1 slot),
+(`application.build.run_build`). It writes DuckDB, so it runs in pool `roadsafe_duckdb` (1 slot),
 never at the same time as an ingest.
 
 **Outlet:** `Asset("roadsafe_marts")` on success.
@@ -35,7 +35,7 @@ def roadsafe_build():
     @task(pool="roadsafe_duckdb", outlets=[MARTS])
     def dbt_build():
         """Write ref tables, run dbt build, publish the snapshot; returns the BuildResult."""
-        from roadsafe.airflow_tasks import build_marts
+        from application.airflow.tasks import build_marts
 
         return build_marts()
 

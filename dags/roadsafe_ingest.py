@@ -3,7 +3,7 @@
 
 **Starts by itself** whenever `Asset("roadsafe_inbox")` gets an event:
 
-* the `inbox_watcher` (`roadsafe.triggers.InboxTrigger`, running in the triggerer) announces every
+* the `inbox_watcher` (`application.airflow.triggers.InboxTrigger`, running in the triggerer) announces every
   new or changed file under `$ROADSAFE_HOME/inbox/<unit>/` once its size has been stable for 2 s.
   It never deletes or moves the file and remembers what it announced in the asset state store;
 * the upload portal posts an event on the same asset through the REST API
@@ -27,8 +27,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
-from roadsafe.airflow_tasks import inbox_path
-from roadsafe.triggers import InboxTrigger
+from application.airflow.tasks import inbox_path
+from application.airflow.triggers import InboxTrigger
 
 INBOX = Asset(
     "roadsafe_inbox",
@@ -56,7 +56,7 @@ def roadsafe_ingest():
     @task(pool="roadsafe_duckdb")
     def ingest_pending(dag_run=None):
         """Land and load every pending inbox file; returns a summary of the receipts."""
-        from roadsafe.airflow_tasks import ingest_pending as run
+        from application.airflow.tasks import ingest_pending as run
 
         return run(dag_run.conf if dag_run else None)
 
@@ -65,7 +65,7 @@ def roadsafe_ingest():
         """Emit the `roadsafe_raw` asset event, or skip (no event) when nothing reached `raw.*`."""
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from roadsafe.airflow_tasks import raw_changed
+        from application.airflow.tasks import raw_changed
 
         if not raw_changed(summary):
             raise AirflowSkipException("no submission written to raw.*: roadsafe_raw not updated")

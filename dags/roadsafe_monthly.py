@@ -18,7 +18,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from roadsafe.airflow_tasks import campaign_report_cron
+from application.airflow.tasks import campaign_report_cron
 
 CRON, TZ = campaign_report_cron("monthly_ranking", days="20-31")
 
@@ -37,35 +37,35 @@ def roadsafe_monthly():
     @task.short_circuit
     def is_last_working_day(logical_date=None) -> bool:
         """True on the last working day of the month; fails when the calendar lacks the year."""
-        from roadsafe.airflow_tasks import is_last_working_day as ask
+        from application.airflow.tasks import is_last_working_day as ask
 
         return ask(logical_date)
 
     @task
     def freeze_edition(logical_date=None) -> str:
         """Freeze the month's edition; returns its folder."""
-        from roadsafe.airflow_tasks import monthly_edition
+        from application.airflow.tasks import monthly_edition
 
         return monthly_edition(logical_date)
 
     @task
     def render_ranking(edition_dir: str) -> list[str]:
         """工作排名: HTML, PDF, XLSX."""
-        from roadsafe.airflow_tasks import render_edition
+        from application.airflow.tasks import render_edition
 
         return render_edition(edition_dir, "ranking")
 
     @task
     def render_summary(edition_dir: str) -> list[str]:
         """工作小结: HTML, PDF, XLSX."""
-        from roadsafe.airflow_tasks import render_edition
+        from application.airflow.tasks import render_edition
 
         return render_edition(edition_dir, "summary")
 
     @task
     def deliver(edition_dir: str):
         """E-mail the rendered edition to the campaign's recipients."""
-        from roadsafe.airflow_tasks import deliver_edition
+        from application.airflow.tasks import deliver_edition
 
         return deliver_edition(edition_dir)
 

@@ -2,7 +2,7 @@
 ### roadsafe_reminders — reminders, overdue notices and escalations
 
 **Schedule:** every hour from 08:00 to 18:00 in the campaign's time zone
-(`roadsafe.reminders.REMINDER_HOURS`).
+(`application.reminders.REMINDER_HOURS`).
 
 `send_reminders` covers the window from the previous run slot to this run's logical date and, for
 every expected submission without an accepted file received by then, produces the notices that fall
@@ -18,8 +18,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from roadsafe.airflow_tasks import campaign_timezone
-from roadsafe.reminders import reminder_cron
+from application.airflow.tasks import campaign_timezone
+from application.reminders import reminder_cron
 
 TZ = campaign_timezone()
 
@@ -38,7 +38,7 @@ def roadsafe_reminders():
     @task
     def send_reminders(logical_date=None):
         """Select and write this run's reminders / overdue notices / escalations."""
-        from roadsafe.airflow_tasks import send_reminders as run
+        from application.airflow.tasks import send_reminders as run
 
         return run(logical_date)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from roadsafe.airflow_tasks import campaign_report_cron
+from application.airflow.tasks import campaign_report_cron
 
 CRON, TZ = campaign_report_cron("weekly_bulletin")
 
@@ -35,35 +35,35 @@ def roadsafe_weekly():
     @task.short_circuit
     def is_bulletin_day(logical_date=None) -> bool:
         """True when the weekly bulletin is due on the run's date (campaign schedule + calendar)."""
-        from roadsafe.airflow_tasks import is_bulletin_day as ask
+        from application.airflow.tasks import is_bulletin_day as ask
 
         return ask(logical_date)
 
     @task
     def freeze_edition(logical_date=None) -> str:
         """Freeze the edition for the run's date; returns its folder."""
-        from roadsafe.airflow_tasks import weekly_edition
+        from application.airflow.tasks import weekly_edition
 
         return weekly_edition(logical_date)
 
     @task
     def render_bulletin(edition_dir: str) -> list[str]:
         """工作通报: HTML, PDF, XLSX."""
-        from roadsafe.airflow_tasks import render_edition
+        from application.airflow.tasks import render_edition
 
         return render_edition(edition_dir, "bulletin")
 
     @task
     def render_dispatch(edition_dir: str) -> list[str]:
         """工作调度单: HTML, PDF, XLSX."""
-        from roadsafe.airflow_tasks import render_edition
+        from application.airflow.tasks import render_edition
 
         return render_edition(edition_dir, "dispatch")
 
     @task
     def deliver(edition_dir: str):
         """E-mail the rendered edition to the campaign's recipients."""
-        from roadsafe.airflow_tasks import deliver_edition
+        from application.airflow.tasks import deliver_edition
 
         return deliver_edition(edition_dir)
 

@@ -17,7 +17,7 @@ Modules, from data to output:
 =====================  ============================================================================
 
 Heavy libraries (duckdb, great_tables, weasyprint, altair) are imported by the modules that use them,
-never by ``roadsafe.cli`` at start-up (``commands`` imports them inside its handlers).
+never by ``application.cli`` at start-up (``commands`` imports them inside its handlers).
 """
 
 __all__: list[str] = []

@@ -41,7 +41,6 @@ __all__ = [
     "Reference",
     "SnapshotScope",
     "condense_lead_reports",
-    "connect_snapshot",
     "freeze_snapshot",
     "read_campaign_words",
     "read_compliance",
@@ -124,15 +123,6 @@ class SnapshotScope:
 
     max_period: int
     max_month: str | None = None
-
-
-def connect_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open a published or frozen snapshot read-only."""
-    import duckdb
-
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"找不到数据快照：{path}（请先运行 roadsafe build 发布数据）")
-    return duckdb.connect(str(path), read_only=True)
 
 
 def freeze_snapshot(published: Path, target: Path, scope: SnapshotScope) -> dict[str, int]:

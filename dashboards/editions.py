@@ -117,9 +117,9 @@ class Edition:
         return all(p.is_file() for p in self.outputs().values())
 
     def connect(self):
-        from dashboards.data import connect_snapshot
+        from roadsafe.warehouse import open_snapshot
 
-        return connect_snapshot(self.snapshot)
+        return open_snapshot(self.snapshot)
 
 
 def open_edition(folder: Path) -> Edition:

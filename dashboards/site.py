@@ -46,6 +46,7 @@ from dashboards.formatting import (
 )
 from dashboards.rendering import CSP, css, template_env
 from dashboards.tables import build_ranking_table, colour_status, gov_table_style, to_html
+from roadsafe.warehouse import open_snapshot
 
 __all__ = ["SiteData", "build_site", "collect_site", "current_period", "make_handler", "serve"]
 
@@ -343,7 +344,7 @@ def build_site(settings, *, as_of: dt.datetime | None = None, out: Path | None =
     """Build the whole site from the published snapshot; returns ``index.html``."""
     out = out or settings.site
     as_of = as_of or dt.datetime.now(dt.UTC)
-    con = d.connect_snapshot(settings.published)
+    con = open_snapshot(settings.published)
     try:
         data = collect_site(con, as_of)
     finally:

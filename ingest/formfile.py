@@ -1,7 +1,7 @@
 """Official form files (报表): the layout every form is issued in and, mostly, returned in.
 
 One layout serves the blank templates (:mod:`ingest.templates`) and the sample campaign
-(:mod:`roadsafe.samples`)::
+(:mod:`application.samples`)::
 
     2022年全市道路交通安全专项整治 重点车辆隐患清零周报（第5周）          ← title, merged across
     填报单位：市公安局　　统计时段：2022年5月5日至5月11日                  ← unit / period line

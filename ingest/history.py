@@ -8,7 +8,7 @@ name). Other keys (the sample generator writes ``form_code``, ``period_no``, ``e
 each file is read, checked and loaded exactly as :func:`ingest.service.submit` would, the form and week
 recognised from the file itself.
 
-The sample campaign (``python -m roadsafe.samples DIR``) is such a directory; so is an office's e-mail
+The sample campaign (``python -m application.samples DIR``) is such a directory; so is an office's e-mail
 archive of the submissions it received before it switched to roadsafe mid-campaign.
 
 :func:`replay_manifest` is idempotent: an entry already recorded (the same file bytes, receive time and
@@ -281,7 +281,7 @@ def replay_manifest(
         receive time) may be gone: the entry is skipped.
     ingest.landing.LandingError
         a file could not be landed (e.g. disk full); the entries before it are loaded.
-    ingest.registry.WarehouseBusy
+    roadsafe.warehouse.WarehouseBusy
         the warehouse stayed locked; nothing is recorded.
 
     An entry whose processing fails unexpectedly is logged and left landed and pending (as in

@@ -1,4 +1,5 @@
-"""The submission registry (``raw.submissions`` + ``raw.submission_messages``) and the warehouse connection.
+"""The submission registry (``raw.submissions`` + ``raw.submission_messages``) and ingest's writable
+connection (:func:`open_warehouse`, on :mod:`roadsafe.warehouse`).
 
 Every attempt gets one registry row — accepted, rejected or duplicate — with a sequential id ``S000001``.
 A later accepted submission for the same (form, unit, period) supersedes the earlier one for the figures
@@ -9,131 +10,25 @@ loaded afterwards does not replace a newer one.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import random
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from ingest.messages import Message
 from ingest.schema import ensure_raw_schema, first
 from roadsafe.campaign import Campaign
 from roadsafe.settings import Settings
+from roadsafe.warehouse import connect, writer_turn
 
 __all__ = [
     "CurrentSubmission",
-    "WarehouseBusy",
     "current_accepted",
     "insert_messages",
     "insert_submission",
-    "lock_wait",
     "next_submission_id",
     "open_warehouse",
-    "queue_path",
     "supersede",
-    "writer_turn",
 ]
-
-LOCK_WAIT_ENV = "ROADSAFE_LOCK_WAIT"
-_DEFAULT_LOCK_WAIT = 120.0
-
-
-class WarehouseBusy(Exception):
-    """Another process holds the warehouse. ``message`` is Chinese."""
-
-    def __init__(self, path, waited: float, detail: str):
-        self.message = (
-            f"数据仓库 {path} 正被其他程序占用（已等待{waited:.0f}秒），"
-            f"本次报送未处理，文件已留存，请稍后重试。"
-        )
-        super().__init__(f"{self.message}（{detail}）")
-
-
-def _is_lock_error(exc: Exception) -> bool:
-    text = str(exc)
-    return "Could not set lock" in text or "Conflicting lock" in text
-
-
-def lock_wait() -> float:
-    """Seconds a writer waits for the warehouse before giving up: ``$ROADSAFE_LOCK_WAIT``, default 120."""
-    return float(os.environ.get(LOCK_WAIT_ENV) or _DEFAULT_LOCK_WAIT)
-
-
-def queue_path(settings: Settings) -> Path:
-    """The file ingest writers queue on (``warehouse.duckdb.writers``, an empty file next to the warehouse)."""
-    return settings.warehouse.with_name(settings.warehouse.name + ".writers")
-
-
-def _pause(delay: float, deadline: float) -> None:
-    """Sleep a jittered ``delay`` (half to all of it), never past ``deadline``."""
-    time.sleep(max(0.0, min(delay * random.uniform(0.5, 1.0), deadline - time.monotonic())))
-
-
-def _take_turn(settings: Settings, deadline: float) -> int | None:
-    """Wait for this process's turn among the ingest writers: an exclusive ``flock`` on
-    :func:`queue_path`, polled (a cheap system call) every 5-50 ms, jittered. Returns the locked file
-    descriptor (closing it ends the turn), or None when ``deadline`` passed first."""
-    import fcntl
-
-    fd = os.open(queue_path(settings), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    delay = 0.005
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    return None
-                _pause(delay, deadline)
-                delay = min(delay * 1.5, 0.05)
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def connect(settings: Settings, *, wait: float | None = None, deadline: float | None = None):
-    """``duckdb.connect`` on the warehouse file, retrying while another process holds DuckDB's lock
-    (jittered back-off up to 0.5 s: a refused attempt costs a few milliseconds of CPU)."""
-    import duckdb
-
-    start = time.monotonic()
-    if deadline is None:
-        deadline = start + (lock_wait() if wait is None else wait)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    delay = 0.02
-    while True:
-        try:
-            return duckdb.connect(str(settings.warehouse))
-        except duckdb.IOException as exc:
-            if not _is_lock_error(exc):
-                raise
-            if time.monotonic() >= deadline:
-                waited = time.monotonic() - start
-                raise WarehouseBusy(settings.warehouse, waited, str(exc).splitlines()[0]) from exc
-            _pause(delay, deadline)
-            delay = min(delay * 2, 0.5)
-
-
-@contextmanager
-def writer_turn(settings: Settings, *, wait: float | None = None) -> Iterator[float]:
-    """Hold this process's turn among the warehouse writers for the block; yields the deadline (monotonic
-    time) left for opening the file. :class:`WarehouseBusy` when the turn does not come within ``wait``
-    seconds (:func:`lock_wait`). Any process about to write the warehouse may queue here too."""
-    start = time.monotonic()
-    deadline = start + (lock_wait() if wait is None else wait)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    turn = _take_turn(settings, deadline)
-    if turn is None:
-        waited = time.monotonic() - start
-        raise WarehouseBusy(settings.warehouse, waited, "other writers queued ahead")
-    try:
-        yield deadline
-    finally:
-        os.close(turn)
 
 
 @contextmanager
@@ -142,10 +37,10 @@ def open_warehouse(settings: Settings, campaign: Campaign, *, wait: float | None
 
     DuckDB lets one process at a time open the file for writing, and refuses the others at once. Ingest
     writers (``roadsafe submit``, the inbox and history runs, any number at the same moment) therefore
-    queue first (:func:`writer_turn`) and open the warehouse in turn, each holding it for one short load,
+    queue first (:func:`roadsafe.warehouse.writer_turn`) and open the warehouse in turn, each holding it for one short load,
     so no lock error reaches a submitter; a process outside the queue holding the file (``dbt build``,
     publishing the snapshot) is waited for with a jittered back-off. Only after ``wait`` seconds
-    (:func:`lock_wait`) in all is :class:`WarehouseBusy` raised.
+    (:func:`roadsafe.warehouse.lock_wait`) in all is :class:`roadsafe.warehouse.WarehouseBusy` raised.
     """
     with writer_turn(settings, wait=wait) as deadline:
         con = connect(settings, deadline=deadline)

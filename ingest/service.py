@@ -44,6 +44,7 @@ from ingest.schema import first
 from roadsafe.campaign import Campaign
 from roadsafe.campaign.model import Unit
 from roadsafe.settings import Settings
+from roadsafe.warehouse import WarehouseBusy
 
 __all__ = [
     "Answer",
@@ -383,7 +384,7 @@ def _load(
     raised as :class:`ProcessingFailed` (the receipt stays pending)."""
     try:
         return _run(con, settings, campaign, receipt, reading)
-    except registry.WarehouseBusy:
+    except WarehouseBusy:
         raise
     except Exception as exc:
         raise _failed(settings, receipt, exc) from exc
@@ -525,7 +526,7 @@ def submit(
         unknown unit or form, missing file (nothing is recorded).
     ingest.landing.LandingError
         the file could not be stored (e.g. disk full); nothing is recorded.
-    ingest.registry.WarehouseBusy
+    roadsafe.warehouse.WarehouseBusy
         the warehouse stayed locked past ``$ROADSAFE_LOCK_WAIT`` seconds (default 120); the file is landed
         and pending, :func:`process_inbox` loads it later.
     """

@@ -24,12 +24,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from application.backup import MANIFEST_NAME, compare_warehouses
+from application.build import run_build
+from application.samples import generate_samples
 from dashboards.editions import freeze, list_editions, render_edition
 from ingest.history import replay_manifest
 from ingest.landing import land_bytes
-from roadsafe.backup import MANIFEST_NAME, compare_warehouses
-from roadsafe.build import run_build
-from roadsafe.samples import generate_samples
 from roadsafe.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ FROZEN_AT = dt.datetime.fromisoformat("2022-04-18T17:00:00+08:00")
 
 def roadsafe(home: Path, *args: str, timeout: float = 300, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "roadsafe.cli", "--home", str(home), *args],
+        [sys.executable, "-m", "application.cli", "--home", str(home), *args],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -75,7 +75,7 @@ def source(tmp_path_factory) -> Settings:
     render_edition(freeze(settings, "weekly_bulletin", 1, frozen_at=FROZEN_AT))
     from argon2 import PasswordHasher
 
-    from dashboards.portal.store import Store
+    from portal.store import Store
 
     Store(settings.home / "portal" / "users.sqlite3").add_user(
         "xunyang01", "xunyang", "unit", PasswordHasher().hash("九江浔阳2022")
@@ -401,7 +401,7 @@ def _limited(home: Path, *args: str, limit: int) -> subprocess.CompletedProcess:
         "import resource, signal, sys\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
-        "from roadsafe.cli import main\n"
+        "from application.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
     return subprocess.run(
@@ -439,7 +439,7 @@ def test_a_full_disk_leaves_nothing_behind(source, archive, tmp_path):
 def test_a_busy_warehouse_makes_the_backup_wait_then_give_up(source, tmp_path, holder):
     from contextlib import ExitStack
 
-    from ingest.registry import writer_turn
+    from roadsafe.warehouse import writer_turn
 
     with ExitStack() as held:
         if holder == "a writer's turn":  # a build or a submission in progress, queued as writers are
@@ -461,7 +461,7 @@ def test_a_killed_backup_leaves_no_archive_that_looks_complete(source, tmp_path)
     out = tmp_path / "out"
     out.mkdir()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "roadsafe.cli", "--home", str(home), "backup", f"{out}/"],
+        [sys.executable, "-m", "application.cli", "--home", str(home), "backup", f"{out}/"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

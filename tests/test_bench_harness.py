@@ -28,8 +28,8 @@ def test_a_failing_step_stops_the_benchmark_with_its_output():
 
 
 def test_scaled_campaign_lists_the_generated_counties(tmp_path, monkeypatch):
+    from application.samples.world import build_world
     from roadsafe.campaign import load_campaign
-    from roadsafe.samples.world import build_world
 
     world = build_world(load_campaign("jiujiang-2022"), scale=2)
     extra = [

@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).parent / "ingest"))
 
 from corpus import at, f1_rows, f1_xlsx, f4_row, f4_xlsx  # noqa: E402
 
+from application.build import run_build  # noqa: E402
 from dashboards.editions import list_editions, open_edition  # noqa: E402
 from ingest.landing import clean_stale_tmp, read_receipts  # noqa: E402
 from ingest.service import submit  # noqa: E402
-from roadsafe.build import run_build  # noqa: E402
 from roadsafe.settings import Settings  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -54,7 +54,7 @@ def sha256(path: Path) -> str:
 def start(home: Path, *args: str) -> subprocess.Popen:
     """``roadsafe`` in its own process group (so dbt, its child, goes with it)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "roadsafe.cli", "--home", str(home), *args],
+        [sys.executable, "-m", "application.cli", "--home", str(home), *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -65,7 +65,7 @@ def start(home: Path, *args: str) -> subprocess.Popen:
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "roadsafe.cli", "--home", str(home), *args],
+        [sys.executable, "-m", "application.cli", "--home", str(home), *args],
         cwd=REPO,
         capture_output=True,
         text=True,

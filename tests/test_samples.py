@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
+from application.samples import generate_samples, load_manifest
+from application.samples.__main__ import main
+from application.samples.world import build_world
 from ingest.formfile import form_due_at
 from roadsafe.campaign import load_campaign
-from roadsafe.samples import generate_samples, load_manifest
-from roadsafe.samples.__main__ import main
-from roadsafe.samples.world import build_world
 
 SEED = 2022
 

@@ -56,7 +56,7 @@ def test_a_year_the_calendar_lacks_is_a_clear_error(tmp_path, c2022):
 
 def _run(*args: str, env=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "roadsafe.cli", *args], capture_output=True, text=True, timeout=60, env=env
+        [sys.executable, "-m", "application.cli", *args], capture_output=True, text=True, timeout=60, env=env
     )
 
 

@@ -33,7 +33,7 @@ AIRFLOW = str(BIN / "airflow")
 
 HEAVY_MODULES = ("duckdb", "dbt", "great_tables", "weasyprint", "fastexcel", "polars", "pyarrow")
 
-from roadsafe.airflow_stack import (  # noqa: E402, F401 - after AIRFLOW_HOME is set; re-exported through aflib
+from application.airflow.stack import (  # noqa: E402, F401 - after AIRFLOW_HOME is set; re-exported through aflib
     Proc,
     Processes,
     api,
@@ -41,7 +41,7 @@ from roadsafe.airflow_stack import (  # noqa: E402, F401 - after AIRFLOW_HOME is
     tail,
     wait_for,
 )
-from roadsafe.airflow_stack import fast_airflow_env as airflow_env  # noqa: E402, F401
+from application.airflow.stack import fast_airflow_env as airflow_env  # noqa: E402, F401
 
 
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
@@ -75,7 +75,7 @@ def processes() -> Iterator[Processes]:
 @pytest.fixture(scope="session")
 def sample_campaign(tmp_path_factory):
     """The generated sample campaign (jiujiang-2022, seed 2022): (folder, manifest entries)."""
-    from roadsafe.samples import generate_samples
+    from application.samples import generate_samples
 
     out = tmp_path_factory.mktemp("samples")
     manifest = generate_samples("jiujiang-2022", out)

@@ -66,7 +66,7 @@ def test_assets_chain_inbox_to_raw_to_marts(dagbag, tmp_path_factory):
     (watcher,) = inbox.watchers
     assert watcher.name == "inbox_watcher"
     classpath, kwargs = watcher.trigger.serialize()
-    assert classpath == "roadsafe.triggers.InboxTrigger"
+    assert classpath == "application.airflow.triggers.InboxTrigger"
     assert kwargs["inbox"].endswith("/inbox") and kwargs["settle_seconds"] == 2.0
     assert [a.name for a in ingest.get_task("announce_raw").outlets] == ["roadsafe_raw"]
     assert ingest.get_task("ingest_pending").outlets == []  # the raw event comes only from announce_raw

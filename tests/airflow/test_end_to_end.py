@@ -55,7 +55,7 @@ def dag_runs(base: str, aflib, dag_id: str) -> list[dict]:
 
 @pytest.mark.slow
 def test_inbox_files_reach_the_published_snapshot_once(tmp_path, processes, aflib, sample_files):
-    from roadsafe.airflow_stack import start_event_chain
+    from application.airflow.stack import start_event_chain
 
     home = tmp_path / "home"
     logs = home / "airflow" / "logs"

@@ -18,7 +18,7 @@ import pytest
 from airflow.sdk import Asset, AssetWatcher
 from airflow.triggers.base import BaseEventTrigger
 
-from roadsafe.triggers import InboxTrigger, MemoryStateStore, is_ignored, scan_inbox, state_key
+from application.airflow.triggers import InboxTrigger, MemoryStateStore, is_ignored, scan_inbox, state_key
 
 SETTLE = 0.3
 POLL = 0.05
@@ -288,7 +288,7 @@ def test_long_paths_get_a_bounded_state_key():
 def test_serialize_round_trip_and_asset_watcher_accepts_it(tmp_path):
     trigger = InboxTrigger(inbox=str(tmp_path), settle_seconds=2, poll_interval=5)
     classpath, kwargs = trigger.serialize()
-    assert classpath == "roadsafe.triggers.InboxTrigger"
+    assert classpath == "application.airflow.triggers.InboxTrigger"
     assert kwargs == {"inbox": str(tmp_path), "settle_seconds": 2.0, "poll_interval": 5.0}
     again = InboxTrigger(**kwargs)
     assert again.serialize() == (classpath, kwargs)

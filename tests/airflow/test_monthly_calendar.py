@@ -10,7 +10,7 @@ import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk.exceptions import AirflowFailException
 
-from roadsafe.airflow_tasks import is_last_working_day
+from application.airflow.tasks import is_last_working_day
 from roadsafe.workcalendar import CalendarYearMissing, WorkCalendar
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"

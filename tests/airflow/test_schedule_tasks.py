@@ -12,8 +12,8 @@ import pendulum
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 
+from application.reminders import REMINDER_HOURS, reminder_window, select_notices
 from roadsafe.campaign import load_campaign
-from roadsafe.reminders import REMINDER_HOURS, reminder_window, select_notices
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 SH = ZoneInfo("Asia/Shanghai")

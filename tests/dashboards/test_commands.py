@@ -14,7 +14,7 @@ from dash_helpers import REPO
 def _run(home, *args, timeout=600):
     env = {**os.environ, "ROADSAFE_HOME": str(home), "ROADSAFE_CAMPAIGN": "jiujiang-2022"}
     return subprocess.run(
-        [sys.executable, "-m", "roadsafe.cli", *args],
+        [sys.executable, "-m", "application.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -34,7 +34,7 @@ def home(tmp_path, fixture_settings):
 
 def test_help_lists_the_commands():
     result = subprocess.run(
-        [sys.executable, "-m", "roadsafe.cli", "--help"], capture_output=True, text=True, timeout=60, cwd=REPO
+        [sys.executable, "-m", "application.cli", "--help"], capture_output=True, text=True, timeout=60, cwd=REPO
     )
     assert result.returncode == 0
     for word in ("report", "site", "serve"):

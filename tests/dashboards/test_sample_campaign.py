@@ -23,9 +23,9 @@ WEEKS = 5
 @pytest.fixture(scope="module")
 def sample_settings(tmp_path_factory):
     pytest.importorskip("dbt")
+    from application.build import run_build
+    from application.samples import generate_samples
     from ingest.service import submit
-    from roadsafe.build import run_build
-    from roadsafe.samples import generate_samples
     from roadsafe.settings import Settings
 
     home = tmp_path_factory.mktemp("sample-home")

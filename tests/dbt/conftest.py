@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from dbt_scenario import load_scenario  # noqa: E402
 
-from roadsafe.build import BuildResult, run_build  # noqa: E402
+from application.build import BuildResult, run_build  # noqa: E402
 from roadsafe.settings import Settings  # noqa: E402
 from roadsafe.workcalendar import WorkCalendar  # noqa: E402
 

@@ -15,15 +15,15 @@ from dataclasses import replace
 import duckdb
 import pytest
 
-from roadsafe import build as build_module
-from roadsafe.exports import INDICATOR_COLUMNS, RANKING_COLUMNS, export_indicators, export_ranking
+from application import build as build_module
+from application.exports import INDICATOR_COLUMNS, RANKING_COLUMNS, export_indicators, export_ranking
 
 pytestmark = pytest.mark.slow
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "roadsafe.cli", *args],
+        [sys.executable, "-m", "application.cli", *args],
         capture_output=True,
         text=True,
         timeout=120,

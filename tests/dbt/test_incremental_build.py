@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from application.build import run_build
+from application.samples import generate_samples
 from ingest.history import replay_manifest
 from ingest.service import submit
-from roadsafe.build import run_build
-from roadsafe.samples import generate_samples
 from roadsafe.settings import Settings
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -101,7 +101,7 @@ def test_incremental_build_equals_a_full_rebuild(tmp_path):
 
 
 def test_a_changed_model_or_campaign_rebuilds_from_scratch(tmp_path, monkeypatch):
-    from roadsafe import build
+    from application import build
 
     campaign = Settings(home=tmp_path, campaign_code="jiujiang-2022").campaign()
     before = build._code_fingerprint(campaign)

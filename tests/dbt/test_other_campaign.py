@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from dbt_rawrows import RawWriter
 
-from roadsafe.build import run_build
+from application.build import run_build
 from roadsafe.settings import Settings
 
 pytestmark = pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from roadsafe.build import publish_snapshot
 from roadsafe.settings import Settings
+from roadsafe.warehouse import publish_snapshot
 
 
 def test_publish_replaces_the_snapshot_while_a_reader_holds_the_old_one(tmp_path):

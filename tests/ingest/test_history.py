@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from corpus import query, settings
 
+from application.cli import main as cli_main
+from application.samples import generate_samples
 from ingest.history import replay, replay_manifest
 from ingest.landing import read_receipts
 from ingest.service import UsageError, _campaign, _land_request
-from roadsafe.cli import main as cli_main
-from roadsafe.samples import generate_samples
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ temporary ``$ROADSAFE_HOME`` that already holds an accepted submission (week 4),
   regression fails this test instead of killing the test session;
 * ``command``: the heavy cases (decompression bombs, absurd sheet dimensions, megabyte cells, a 50 MB
   line) through the real ``roadsafe submit`` command, one child process each, whose peak memory is read
-  from ``os.wait4`` (``ru_maxrss``, via roadsafe.peak's launcher) and must stay under 600 MB, and whose time must stay under 30 s.
+  from ``os.wait4`` (``ru_maxrss``, via bench.peak's launcher) and must stay under 600 MB, and whose time must stay under 30 s.
 
 After every case:
 
@@ -42,8 +42,8 @@ import hostile_corpus as H
 import pytest
 from corpus import COUNTY_IDS, ON_TIME_W5, REPO, f1_values, f1_xlsx, settings
 
+from bench.peak import run_with_peak
 from ingest.service import submit
-from roadsafe.peak import run_with_peak
 from roadsafe.settings import Settings
 
 MAX_RSS_KIB = 600 * 1024  # peak resident memory of a `roadsafe submit` process (ru_maxrss is in KiB)
@@ -628,7 +628,7 @@ _CJK = re.compile("[\\u4e00-\\u9fff]")
 
 def run_command(s: Settings, built: H.Built, tmp_path: Path) -> tuple[int, str, str, int, float]:
     """``roadsafe submit`` in a child process: (exit code, stdout, stderr, peak RSS in KiB, seconds)."""
-    args = [sys.executable, "-m", "roadsafe.cli", "submit", str(built.path), "--unit", built.unit]
+    args = [sys.executable, "-m", "application.cli", "submit", str(built.path), "--unit", built.unit]
     if built.form:
         args += ["--form", built.form]
     if built.period:

@@ -172,7 +172,7 @@ def test_submit_on_a_full_disk_records_nothing(tmp_path, monkeypatch):
         import resource, signal, sys
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
-        from roadsafe.cli import main
+        from application.cli import main
         sys.exit(main(["--home", sys.argv[1], "submit", sys.argv[2], "--unit", "市公安局", "--week", "5"]))
         """
     )

@@ -22,10 +22,10 @@ from corpus import (
     settings,
 )
 
+from application.cli import main as cli_main
 from ingest.landing import read_receipts
-from ingest.registry import WarehouseBusy
 from ingest.service import Receipt, UsageError, process_inbox, submit
-from roadsafe.cli import main as cli_main
+from roadsafe.warehouse import WarehouseBusy
 
 
 @pytest.fixture
@@ -273,7 +273,7 @@ def test_cli_submit_as_a_process(s, tmp_path):
         [
             sys.executable,
             "-m",
-            "roadsafe.cli",
+            "application.cli",
             "submit",
             str(f1_xlsx(tmp_path / "F1.xlsx")),
             "--unit",

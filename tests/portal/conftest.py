@@ -32,8 +32,8 @@ def make_client(settings):
     """``make_client(**config_overrides)`` → a TestClient on the portal (closed at the end)."""
     from fastapi.testclient import TestClient
 
-    from dashboards.portal.app import create_app
-    from dashboards.portal.config import PortalConfig
+    from portal.app import create_app
+    from portal.config import PortalConfig
 
     clients = []
 

@@ -73,7 +73,7 @@ def seed_home(home: Path) -> Settings:
     """A home whose published snapshot holds week 4's F1 of 市公安局 and of 浔阳区 (accepted)."""
     from ingest.service import submit
     from ingest.templates import write_template
-    from roadsafe.build import publish_snapshot
+    from roadsafe.warehouse import publish_snapshot
 
     settings = Settings(home=home).ensure()
     campaign = settings.campaign()
@@ -96,7 +96,7 @@ def copy_home(seed: Path, target: Path) -> Settings:
 def add_users(settings: Settings) -> None:
     from argon2 import PasswordHasher
 
-    from dashboards.portal.store import Store
+    from portal.store import Store
 
     store = Store(settings.home / "portal" / "users.sqlite3")
     hasher = PasswordHasher()

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from roadsafe.cli import main
+from application.cli import main
 
 
 def _run(home, capsys, monkeypatch, *args, stdin: str | None = None):
@@ -19,7 +19,7 @@ def _run(home, capsys, monkeypatch, *args, stdin: str | None = None):
 
 
 def test_user_commands(tmp_path, capsys, monkeypatch):
-    from dashboards.portal.store import Store
+    from portal.store import Store
 
     home = tmp_path / "home"
     code, out, _ = _run(

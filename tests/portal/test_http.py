@@ -19,8 +19,8 @@ from portal_helpers import (
     text_of,
 )
 
-from dashboards.portal.auth import SESSION_COOKIE
-from dashboards.portal.store import Store
+from portal.auth import SESSION_COOKIE
+from portal.store import Store
 
 
 def _upload(client, *, name="F1.xlsx", data=b"", form="auto", week="auto", unit=None, csrf=None):
@@ -434,7 +434,7 @@ def test_accepted_upload_posts_the_asset_event(make_client, login_as, settings, 
     loaded = process_inbox(settings)
     assert [r.status for r in loaded] == ["accepted", "accepted"]
     # once the build publishes the snapshot the pages show the registry's answer
-    from roadsafe.build import publish_snapshot
+    from roadsafe.warehouse import publish_snapshot
 
     publish_snapshot(settings)
     assert _this_week_state(client.get("/").text, "F1") == "已受理"

@@ -35,7 +35,7 @@ from portal_helpers import (
 )
 
 FORBIDDEN = ("lock", "Conflicting", "IO Error", "Traceback", "Exception", "duckdb", "系统内部错误")
-INGEST = "from roadsafe.airflow_tasks import ingest_pending; import json; print(json.dumps(ingest_pending()))"
+INGEST = "from application.airflow.tasks import ingest_pending; import json; print(json.dumps(ingest_pending()))"
 
 pytestmark = pytest.mark.timeout(240)
 

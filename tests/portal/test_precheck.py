@@ -31,7 +31,7 @@ def _tree(home: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    from roadsafe.samples import generate_samples
+    from application.samples import generate_samples
 
     out = tmp_path_factory.mktemp("samples")
     entries = generate_samples("jiujiang-2022", out).entries
@@ -48,7 +48,7 @@ def corpus(tmp_path_factory):
 @pytest.mark.slow
 def test_precheck_matches_ingestion(corpus, tmp_path):
     from ingest.service import submit
-    from roadsafe.build import publish_snapshot
+    from roadsafe.warehouse import publish_snapshot
 
     out, picked = corpus
     settings = Settings(home=tmp_path / "home").ensure()

@@ -159,11 +159,6 @@ def register(subparsers) -> None:
     p.add_argument("--rebuild", action="store_true", help="rebuild the site first")
     p.set_defaults(func=_serve)
 
-    # The upload portal (`roadsafe portal`) and its accounts (`roadsafe user add|list|disable|…`).
-    from dashboards.portal.cli import register as register_portal
-
-    register_portal(subparsers)
-
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit("use: roadsafe report|site|serve")

@@ -35,9 +35,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from roadsafe.durable import fsync_dir
+from roadsafe.warehouse import connect, publish_snapshot
 
-__all__ = ["DBT_PROJECT_DIR", "BuildResult", "dbt_executable", "publish_snapshot", "run_build"]
+__all__ = ["DBT_PROJECT_DIR", "BuildResult", "dbt_executable", "run_build"]
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
@@ -82,21 +82,6 @@ def dbt_executable() -> str:
     if not found:
         raise FileNotFoundError("找不到 dbt 可执行文件：请先运行 make setup 安装依赖。")
     return found
-
-
-def _connect(settings, wait_s: float = 60.0):
-    """A writable connection to the warehouse, waiting up to ``wait_s`` while another writer holds it."""
-    import duckdb
-
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return duckdb.connect(str(settings.warehouse))
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(1.0)
 
 
 def _dbt_env(settings) -> dict[str, str]:
@@ -202,39 +187,6 @@ def _error_lines(output: str) -> list[str]:
     return [ln[:300] for ln in picked][:10]
 
 
-def publish_snapshot(settings, con=None) -> Path:
-    """Copy the warehouse to ``settings.published`` atomically (temp file in the same folder + os.replace).
-
-    ``con``: an open writable connection to the warehouse (the lock is held during the copy); if None,
-    one is opened and closed here. Temp copies left by a publish that was killed are removed.
-    """
-    target = Path(settings.published)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    own = con is None
-    if own:
-        con = _connect(settings)
-    try:
-        # A publish killed half way leaves its temp copy; every publisher holds the writer's lock, so any
-        # other temp copy here is such a leftover.
-        for stale in target.parent.glob(f".{target.name}.*.tmp"):
-            if stale != tmp:
-                stale.unlink(missing_ok=True)
-        con.execute("checkpoint")
-        shutil.copyfile(settings.warehouse, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        if own:
-            con.close()
-    os.replace(tmp, target)
-    fsync_dir(target.parent)
-    return target
-
-
 def _code_fingerprint(campaign) -> str:
     """What the incremental tables were computed with: the dbt project and the campaign definition."""
     import hashlib
@@ -269,9 +221,9 @@ def run_build(
     BuildResult
         ``ok`` False with plain-word ``failures`` when a model or test fails; never raises for a dbt
         failure. A broken campaign definition or calendar raises (CampaignError, CalendarYearMissing), and
-        ingest.registry.WarehouseBusy when ingest writers keep the warehouse past the lock wait.
+        roadsafe.warehouse.WarehouseBusy when ingest writers keep the warehouse past the lock wait.
     """
-    from ingest.registry import writer_turn
+    from roadsafe.warehouse import writer_turn
     from roadsafe.workcalendar import WorkCalendar
 
     started = time.perf_counter()
@@ -303,7 +255,7 @@ def _build(settings, campaign, calendar, publish, unit_tests, full_refresh, log_
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    con = _connect(settings)
+    con = connect(settings, wait=60.0)
     try:
         ensure_raw_schema(con, campaign)
         write_reference(con, campaign, calendar)

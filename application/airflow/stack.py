@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from roadsafe.airflow_local import AIRFLOW, airflow_env, run_airflow
+from application.airflow.local import AIRFLOW, airflow_env, run_airflow
 
 __all__ = [
     "COMPONENTS",

@@ -1,4 +1,4 @@
-"""``python -m roadsafe.samples OUT_DIR [--seed N] [--scale N] [--ledger-scale N] [--campaign CODE]``."""
+"""``python -m application.samples OUT_DIR [--seed N] [--scale N] [--ledger-scale N] [--campaign CODE]``."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import argparse
 import json
 import sys
 
-from roadsafe.samples.generator import generate_samples
+from application.samples.generator import generate_samples
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m roadsafe.samples", description="生成样例活动数据（报送文件）。"
+        prog="python -m application.samples", description="生成样例活动数据（报送文件）。"
     )
     parser.add_argument("out_dir", help="输出目录（空目录，或此前生成的样例目录）")
     parser.add_argument("--seed", type=int, default=2022, help="随机种子（默认 2022）")

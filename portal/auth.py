@@ -25,8 +25,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from dashboards.portal.config import PortalConfig
-from dashboards.portal.store import Store, User, normalise_login
+from portal.config import PortalConfig
+from portal.store import Store, User, normalise_login
 
 __all__ = [
     "MIN_PASSWORD",

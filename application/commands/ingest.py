@@ -1,5 +1,5 @@
 """``roadsafe submit``, ``roadsafe import-history`` and ``roadsafe template``, registered by
-:mod:`roadsafe.cli` through ``register``.
+:mod:`application.cli` through ``register``.
 
 Exit codes of ``submit``: 0 accepted (or the same file already accepted), 1 rejected, 2 usage error (an
 unknown unit or form, a missing file), 3 the file could not be landed, the warehouse stayed locked, or
@@ -32,8 +32,8 @@ def _settings(args: argparse.Namespace):
 
 def _submit(args: argparse.Namespace) -> int:
     from ingest.landing import LandingError
-    from ingest.registry import WarehouseBusy
     from ingest.service import ProcessingFailed, UsageError, submit
+    from roadsafe.warehouse import WarehouseBusy
 
     try:
         receipt = submit(
@@ -70,8 +70,8 @@ _STATUS_CN = {"accepted": "受理", "rejected": "未受理", "duplicate": "重�
 def _import_history(args: argparse.Namespace) -> int:
     from ingest.history import replay
     from ingest.landing import LandingError
-    from ingest.registry import WarehouseBusy
     from ingest.service import UsageError
+    from roadsafe.warehouse import WarehouseBusy
 
     try:
         result = replay(_settings(args), args.manifest_dir, until=args.until, since=args.since)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-__all__ = ["INDICATOR_COLUMNS", "RANKING_COLUMNS", "SnapshotMissing", "export_indicators", "export_ranking"]
+from roadsafe.warehouse import open_snapshot
+
+__all__ = ["INDICATOR_COLUMNS", "RANKING_COLUMNS", "export_indicators", "export_ranking"]
 
 INDICATOR_COLUMNS = ["indicator", "unit", "week", "actual", "target", "expected", "status"]
 RANKING_COLUMNS = ["rank", "unit", "score", "rank_change"]
@@ -26,17 +28,6 @@ _RATE_DIGITS = 4
 _COUNT_DIGITS = 2
 
 
-class SnapshotMissing(FileNotFoundError):
-    """No published snapshot yet (run ``roadsafe build`` first)."""
-
-
-def _connect(settings):
-    import duckdb
-
-    path = settings.published
-    if not path.exists():
-        raise SnapshotMissing(f"尚未发布数据快照（{path}），请先运行 roadsafe build。")
-    return duckdb.connect(str(path), read_only=True)
 
 
 def _number(value: float | None, kind: str) -> float | int | None:
@@ -64,7 +55,7 @@ def export_indicators(settings, as_of: dt.date) -> list[dict]:
         the group's name such as 中心城区), week number, actual / target / expected, status. Ordered by
         indicator, then unit (city, counties, groups in units.yml order). Empty before the first period ends.
     """
-    con = _connect(settings)
+    con = open_snapshot(settings.published)
     try:
         rows = con.execute(
             """
@@ -111,7 +102,7 @@ def export_ranking(settings, month: str, scope: str) -> list[dict]:
         raise ValueError(f"月份“{month}”格式不对，应写成 YYYY-MM（例如 2022-05）。")
     if scope not in ("county", "department"):
         raise ValueError(f"排名范围“{scope}”不存在，应为 county（县区）或 department（市直部门）。")
-    con = _connect(settings)
+    con = open_snapshot(settings.published)
     try:
         rows = con.execute(
             """

@@ -1,6 +1,6 @@
 """The simulated truth of the sample campaign: what really happened in every county, week by week.
 
-The generator (:mod:`roadsafe.samples.generator`) only *writes* this truth into files, messily. Every number
+The generator (:mod:`application.samples.generator`) only *writes* this truth into files, messily. Every number
 comes from a seeded :class:`random.Random` per purpose (``_rng(seed, "F1", county)``), so one part can change
 without shifting the others, and nothing depends on the clock or on the global random state.
 
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from application.samples import texts
 from roadsafe.campaign.definition import COUNTIES
-from roadsafe.samples import texts
 
 __all__ = ["County", "Hazard", "Site", "World", "build_world", "rng"]
 

@@ -1,6 +1,6 @@
 """Write the sample campaign: every form, every expected submitter, every week, as real messy files.
 
-The truth comes from :mod:`roadsafe.samples.world`; this module decides, per file and deterministically
+The truth comes from :mod:`application.samples.world`; this module decides, per file and deterministically
 from the seed, how an office would have sent it (format, encoding, title rows, merged headers, total rows,
 number and date spellings, aliases, ...), when it arrived (on time, late, never), and which files are wrong
 and corrected later, revised, or sent twice. Everything it did is written to ``manifest.jsonl`` (one line
@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from application.samples.texts import person, phone
+from application.samples.world import World, build_world, rng
 from ingest.formfile import HEADER_GROUPS, Layout, form_due_at, period_span, write_form
 from roadsafe.campaign.definition import COUNTIES
-from roadsafe.samples.texts import person, phone
-from roadsafe.samples.world import World, build_world, rng
 
 __all__ = ["Manifest", "ManifestEntry", "generate_samples", "load_manifest"]
 

@@ -20,7 +20,7 @@ __all__ = ["create_app"]
 
 
 def create_app(config=None):
-    """The FastAPI application (see :func:`dashboards.portal.app.create_app`)."""
-    from dashboards.portal.app import create_app as make
+    """The FastAPI application (see :func:`portal.app.create_app`)."""
+    from portal.app import create_app as make
 
     return make(config)

@@ -129,14 +129,14 @@ def select_notices(con, campaign, window: tuple[datetime, datetime]) -> list[Not
 
 def run_reminders(settings, logical_date: datetime) -> dict:
     """Select this run's notices from the published snapshot and write them to the outbox file."""
-    import duckdb
+    from roadsafe.warehouse import open_snapshot
 
     campaign = settings.campaign()
     window = reminder_window(logical_date, campaign.frame.timezone)
     if not settings.published.exists():
         log.warning("No published snapshot at %s yet: no reminders", settings.published)
         return {"window": [w.isoformat() for w in window], "snapshot": None, "notices": []}
-    con = duckdb.connect(str(settings.published), read_only=True)
+    con = open_snapshot(settings.published)
     try:
         notices = select_notices(con, campaign, window)
     finally:

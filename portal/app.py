@@ -39,12 +39,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dashboards.portal.airflow import AirflowNotifier, NotifyError
-from dashboards.portal.auth import LOGIN_COOKIE, SESSION_COOKIE, Auth, Session
-from dashboards.portal.config import Clock, PortalConfig
-from dashboards.portal.status import CHANNEL_WORDS, STATE_LABELS, STATUS_WORDS, PortalData
-from dashboards.portal.store import Store
-from dashboards.portal.uploads import UploadRefused, handle_upload, too_large_message
+from portal.airflow import AirflowNotifier, NotifyError
+from portal.auth import LOGIN_COOKIE, SESSION_COOKIE, Auth, Session
+from portal.config import Clock, PortalConfig
+from portal.status import CHANNEL_WORDS, STATE_LABELS, STATUS_WORDS, PortalData
+from portal.store import Store
+from portal.uploads import UploadRefused, handle_upload, too_large_message
 
 __all__ = ["Portal", "create_app"]
 
@@ -903,7 +903,7 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
 
 
 def _receipt_no(receipt_id: str | None) -> str:
-    from dashboards.portal.uploads import receipt_no
+    from portal.uploads import receipt_no
 
     return receipt_no(receipt_id) if receipt_id else "—"
 

@@ -17,8 +17,8 @@ site``/``build``/``samples``), ``inbox/`` (drop folders: every file taken from t
 in again), Airflow's metadata database and the mail outboxes.
 
 **Why a file copy under the lock, not EXPORT DATABASE.** The warehouse is copied the way
-:func:`roadsafe.build.publish_snapshot` publishes the snapshot: take a turn among the warehouse writers
-(:func:`ingest.registry.writer_turn`: a running build is waited for, submissions queue behind), open a
+:func:`roadsafe.warehouse.publish_snapshot` publishes the snapshot: take a turn among the warehouse writers
+(:func:`roadsafe.warehouse.writer_turn`: a running build is waited for, submissions queue behind), open a
 writable connection (DuckDB allows one writing process, so nothing can write meanwhile), ``CHECKPOINT`` (the
 WAL is folded into the file), copy the file, release the lock. The copy is the database byte for byte — every schema, view, sequence,
 comment and type — it takes well under a second for the sample campaign's warehouse, and writers wait only
@@ -249,12 +249,12 @@ def copy_warehouse(settings: Settings, dest: Path, *, wait: float = 300.0, what:
     """Copy the warehouse to ``dest`` under the writer's lock after a CHECKPOINT (as the build publishes the
     snapshot). Returns the published snapshot opened under the same lock (a binary file object), or None.
 
-    The copy first takes its turn among the warehouse writers (:func:`ingest.registry.writer_turn`, as
+    The copy first takes its turn among the warehouse writers (:func:`roadsafe.warehouse.writer_turn`, as
     ingest and the build do): it waits for a running build to finish instead of holding the file when dbt
     starts, and submissions arriving meanwhile queue behind it for the moment of the copy. ``dest`` is
     fsynced; the caller closes the returned file.
     """
-    from ingest.registry import WarehouseBusy, writer_turn
+    from roadsafe.warehouse import WarehouseBusy, writer_turn
 
     start = time.monotonic()
     try:
@@ -851,10 +851,10 @@ def rebuild_from_landing(
     through their receipt (not a difference). Without a reference warehouse the rebuilt one is kept and its
     path given (to put in place after losing the warehouse).
     """
+    from application.build import run_build
     from ingest.landing import sha256_file
     from ingest.registry import open_warehouse
     from ingest.service import ProcessingFailed, _load
-    from roadsafe.build import run_build
 
     say = progress or (lambda _text: None)
     started = time.perf_counter()

@@ -93,9 +93,9 @@ def _run_dag(bag, dag_id: str, when: dt.datetime, log_path: Path, conf: dict | N
 
 def run_demo(settings: Settings) -> int:
     """Run the whole sample campaign; prints where everything is. Returns the exit code."""
-    from roadsafe.airflow_local import airflow_env, run_airflow
-    from roadsafe.mailsink import MailSink
-    from roadsafe.samples import generate_samples
+    from application.airflow.local import airflow_env, run_airflow
+    from application.demo.mailsink import MailSink
+    from application.samples import generate_samples
     from roadsafe.workcalendar import WorkCalendar
 
     started = time.monotonic()
@@ -141,7 +141,7 @@ def run_demo(settings: Settings) -> int:
     return 0
 
 
-def main() -> int:  # pragma: no cover - `python -m roadsafe.demo`
+def main() -> int:  # pragma: no cover - `python -m application.demo.replay`
     return run_demo(Settings.from_env())
 
 

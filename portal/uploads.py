@@ -253,7 +253,7 @@ def handle_upload(
     number = receipt_no(receipt.receipt_id)
     notified, error = False, None
     if notifier is not None and notifier.enabled:
-        from dashboards.portal.airflow import NotifyError
+        from portal.airflow import NotifyError
 
         try:
             notifier.notify({"receipt_id": receipt.receipt_id, "unit_id": unit_id, "channel": "portal"})
@@ -341,7 +341,7 @@ def _land_and_check(settings, campaign, store, login, unit_id, form, period, lab
 
 
 def _receipts(settings):
-    from dashboards.portal.status import _RECEIPTS
+    from portal.status import _RECEIPTS
 
     return _RECEIPTS.get(settings)
 

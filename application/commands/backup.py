@@ -1,5 +1,5 @@
 """``roadsafe backup``, ``roadsafe restore`` and ``roadsafe rebuild --from-landing`` (registered by
-:mod:`roadsafe.cli`); the work is done in :mod:`roadsafe.backup`.
+:mod:`application.cli`); the work is done in :mod:`application.backup`.
 
 Exit codes: 0 done (``rebuild``: every table identical), 1 ``rebuild`` found differences, 2 refused (a
 damaged archive, a checksum that does not match, a target that already holds data, an existing output
@@ -23,7 +23,7 @@ def _fail(exc) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from roadsafe.backup import BackupError, backup
+    from application.backup import BackupError, backup
 
     try:
         result = backup(args.settings, args.out, wait=args.wait)
@@ -34,7 +34,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from roadsafe.backup import BackupError, restore
+    from application.backup import BackupError, restore
 
     print(f"正在校验并恢复备份“{args.archive}”到“{args.settings.home}”……", flush=True)
     try:
@@ -51,7 +51,7 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _rebuild(args: argparse.Namespace) -> int:
-    from roadsafe.backup import BackupError, rebuild_from_landing
+    from application.backup import BackupError, rebuild_from_landing
 
     try:
         result = rebuild_from_landing(

@@ -1,4 +1,4 @@
-"""``roadsafe portal`` and ``roadsafe user …`` (registered by :mod:`dashboards.commands`).
+"""``roadsafe portal`` and ``roadsafe user …`` (registered by :mod:`application.commands.reports`).
 
 ================================================================  ============================================
 ``roadsafe portal [--host 127.0.0.1] [--port 8510]``              run the upload portal (uvicorn)
@@ -23,7 +23,7 @@ __all__ = ["register"]
 
 
 def _store(settings):
-    from dashboards.portal.store import Store
+    from portal.store import Store
 
     return Store(settings.home / "portal" / "users.sqlite3")
 
@@ -36,7 +36,7 @@ def _hasher():
 
 def _password(args) -> tuple[str, bool]:
     """(password, generated)."""
-    from dashboards.portal.auth import check_password_rules
+    from portal.auth import check_password_rules
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -67,7 +67,7 @@ def _friendly(handler):
 
 @_friendly
 def _user_add(args: argparse.Namespace) -> int:
-    from dashboards.portal.store import normalise_login
+    from portal.store import normalise_login
 
     login = normalise_login(args.login)
     if not login or any(c.isspace() for c in login) or len(login) > 64:
@@ -142,8 +142,8 @@ def _user_password(args: argparse.Namespace) -> int:
 def _portal(args: argparse.Namespace) -> int:
     import logging
 
-    from dashboards.portal.app import serve
-    from dashboards.portal.config import PortalConfig
+    from portal.app import serve
+    from portal.config import PortalConfig
 
     args.settings.ensure()
     _log_to_file(args.settings)
@@ -166,7 +166,7 @@ def _log_to_file(settings) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     stream = logging.StreamHandler()
     stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    for name in ("roadsafe.portal", "dashboards.portal", "ingest"):
+    for name in ("roadsafe.portal", "portal", "ingest"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.INFO)
         logger.addHandler(handler)

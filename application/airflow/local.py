@@ -14,7 +14,7 @@ from pathlib import Path
 
 __all__ = ["AIRFLOW", "DAGS_FOLDER", "airflow_env", "run_airflow"]
 
-DAGS_FOLDER = Path(__file__).resolve().parents[1] / "dags"
+DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 

@@ -34,7 +34,7 @@ __all__ = [
     "weekly_edition",
 ]
 
-_REPO = Path(__file__).resolve().parents[1]
+_REPO = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------- parse-time helpers
@@ -182,7 +182,7 @@ def raw_changed(summary: dict[str, Any]) -> bool:
 
 def build_marts() -> dict[str, Any]:
     """Rewrite ``ref.*``, run ``dbt build`` and publish the read-only snapshot."""
-    from roadsafe.build import run_build
+    from application.build import run_build
 
     result = run_build(_settings())
     if not result.ok:
@@ -271,7 +271,7 @@ def deliver_edition(edition_dir: str) -> dict[str, Any]:
 
 
 def send_reminders(logical_date: datetime) -> dict[str, Any]:
-    """Reminders, overdue notices and escalations falling in this run's hour (see roadsafe.reminders)."""
-    from roadsafe.reminders import run_reminders
+    """Reminders, overdue notices and escalations falling in this run's hour (see application.reminders)."""
+    from application.reminders import run_reminders
 
     return _jsonable(run_reminders(_settings(), logical_date))

@@ -1,0 +1,1 @@
+"""Subcommands of ``roadsafe``; each module exposes ``register(subparsers)``."""
