@@ -21,7 +21,7 @@ import polars as pl
 from dashboards import data as d
 from dashboards.charts import build_trend_chart
 from dashboards.edition_meta import EditionMeta
-from dashboards.formatting import cn_numeral, fmt_value, local
+from dashboards.formatting import fmt_value
 from dashboards.narrative import (
     BAD_STATUSES,
     base_context,
@@ -46,6 +46,7 @@ from dashboards.tables import (
     to_html,
 )
 from dashboards.workbook import Sheet
+from roadsafe.wording import cn_numeral, local
 
 __all__ = ["BulletinData", "build_bulletin", "collect_bulletin", "indicator_section", "key_indicator_history"]
 

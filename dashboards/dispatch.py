@@ -18,11 +18,12 @@ import polars as pl
 
 from dashboards import data as d
 from dashboards.edition_meta import EditionMeta
-from dashboards.formatting import cn_moment, fmt_deadline, local
+from dashboards.formatting import fmt_deadline
 from dashboards.narrative import BAD_STATUSES, base_context, stamp_text, value_pair
 from dashboards.rendering import Document, render_template
 from dashboards.tables import build_dispatch_overview_table, build_dispatch_table, to_html
 from dashboards.workbook import Sheet
+from roadsafe.wording import cn_moment, local
 
 __all__ = ["DispatchData", "UnitDispatch", "build_dispatch", "collect_dispatch", "dispatch_items"]
 

@@ -45,6 +45,7 @@ from dashboards.edition_meta import (
     campaign_info,
 )
 from roadsafe.durable import process_alive
+from roadsafe.wording import campaign_now, campaign_tz
 
 __all__ = [
     "STEMS",
@@ -146,16 +147,6 @@ def list_editions(settings) -> list[Edition]:
 # --------------------------------------------------------------------------- planning
 
 
-def _tz(campaign):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(campaign.frame.timezone)
-
-
-def _now(campaign) -> dt.datetime:
-    return dt.datetime.now(_tz(campaign)).replace(microsecond=0)
-
-
 def _report_rule(campaign, kind: str):
     rule = campaign.frame.reports.get(kind)
     if rule is None:
@@ -179,7 +170,7 @@ def _month_issue(campaign, calendar, kind: str, month: str) -> tuple[int, dt.dat
     ends = month_ends(campaign, calendar)
     for index, (m, day) in enumerate(ends, start=1):
         if m == month:
-            moment = dt.datetime.combine(day, dt.time.fromisoformat(rule.time), tzinfo=_tz(campaign))
+            moment = dt.datetime.combine(day, dt.time.fromisoformat(rule.time), tzinfo=campaign_tz(campaign))
             return index, moment
     raise ValueError(f"{month} 不在活动期内（{campaign.frame.start} 至 {campaign.frame.end}）。")
 
@@ -384,7 +375,7 @@ def freeze(
     if not settings.published.is_file():
         raise FileNotFoundError(f"找不到已发布的数据快照 {settings.published}：请先运行 roadsafe build。")
     meta = plan_edition(
-        settings, kind, ref, frozen_at=frozen_at or _now(campaign), campaign=campaign, calendar=calendar
+        settings, kind, ref, frozen_at=frozen_at or campaign_now(campaign).replace(microsecond=0), campaign=campaign, calendar=calendar
     )
     staging = folder.with_name(f".{ref}.freezing")
     if staging.exists():
@@ -539,7 +530,7 @@ def monthly_edition(
 
 def _pair(settings, kinds, ref, frozen_at, refreeze) -> list[Path]:
     campaign = settings.campaign()
-    frozen_at = frozen_at or _now(campaign)
+    frozen_at = frozen_at or campaign_now(campaign).replace(microsecond=0)
     folders = []
     for kind in kinds:
         edition = freeze(settings, kind, ref, frozen_at=frozen_at, refreeze=refreeze, campaign=campaign)
@@ -556,7 +547,7 @@ def freeze_weekly(settings, day: dt.date) -> Path:
     from roadsafe.workcalendar import WorkCalendar
 
     campaign = settings.campaign()
-    tz = _tz(campaign)
+    tz = campaign_tz(campaign)
     labels = {p.label: p.no for p in campaign.periods()}
     due = [
         i
@@ -566,7 +557,7 @@ def freeze_weekly(settings, day: dt.date) -> Path:
     if not due:
         raise ValueError(f"{day} 不是工作通报的发布日。")
     period_no = labels[due[0].ref]
-    frozen_at = _now(campaign)
+    frozen_at = campaign_now(campaign).replace(microsecond=0)
     for kind in WEEKLY_KINDS:
         freeze(settings, kind, period_no, frozen_at=frozen_at, campaign=campaign)
     return edition_dir(settings, "weekly_bulletin", weekly_ref(period_no))
@@ -576,7 +567,7 @@ def freeze_monthly(settings, day: dt.date) -> Path:
     """For the monthly DAG: freeze the ranking and summary of ``day``'s month; returns the ranking folder."""
     month = f"{day:%Y-%m}"
     campaign = settings.campaign()
-    frozen_at = _now(campaign)
+    frozen_at = campaign_now(campaign).replace(microsecond=0)
     for kind in MONTHLY_KINDS:
         freeze(settings, kind, month, frozen_at=frozen_at, campaign=campaign)
     return edition_dir(settings, "monthly_ranking", month)
@@ -605,7 +596,7 @@ def all_editions(
 
     campaign = settings.campaign()
     calendar = WorkCalendar.load()
-    frozen_at = frozen_at or _now(campaign)
+    frozen_at = frozen_at or campaign_now(campaign).replace(microsecond=0)
     labels = {p.label: p.no for p in campaign.periods()}
     wanted: list[tuple[str, str]] = []
     for item in build_schedule(campaign, calendar):

@@ -1,37 +1,29 @@
 """How figures, dates and statuses read in a Chinese government report.
 
+Dates and times read as :mod:`roadsafe.wording` says.
+
 Examples
 --------
->>> import datetime as dt
->>> cn_date(dt.date(2022, 5, 12)), cn_moment(dt.datetime(2022, 5, 12, 12, 0))
-('2022年5月12日', '5月12日12时')
 >>> fmt_value(0.9512, "rate"), fmt_value(31500, "count"), fmt_change(2), fmt_change(-1)
 ('95.1%', '31,500', '↑2', '↓1')
->>> cn_numeral(3), cn_numeral(12)
-('三', '十二')
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
+
+from roadsafe.wording import cn_month_day
 
 __all__ = [
     "STATUSES",
     "STATUS_COLOURS",
-    "cn_date",
-    "cn_moment",
-    "cn_month",
-    "cn_month_day",
-    "cn_numeral",
     "fmt_change",
     "fmt_deadline",
     "fmt_target",
     "fmt_value",
     "issue_label",
     "join_names",
-    "local",
 ]
 
 # The statuses of docs/ARCHITECTURE.md, in the order a reader scans them (best to worst).
@@ -47,48 +39,17 @@ STATUS_COLOURS: dict[str, tuple[str, str]] = {
     "数据缺报": ("#eadcf3", "#5e1f86"),
 }
 
-_DIGITS = "零一二三四五六七八九"
 
 
-def local(moment: dt.datetime | None, tz: str) -> dt.datetime | None:
-    """A timestamp in the campaign's time zone (naive input is taken as UTC, as DuckDB returns it)."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(ZoneInfo(tz))
 
 
-def cn_date(day: dt.date | dt.datetime) -> str:
-    """``2022年5月12日``."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
-def cn_month_day(day: dt.date | dt.datetime) -> str:
-    """``5月12日``."""
-    return f"{day.month}月{day.day}日"
 
 
-def cn_month(month: str) -> str:
-    """``2022-05`` → ``2022年5月``."""
-    year, mon = month.split("-")
-    return f"{int(year)}年{int(mon)}月"
 
 
-def cn_moment(moment: dt.datetime) -> str:
-    """``5月12日12时`` (with ``30分`` when the minutes are not zero)."""
-    text = f"{moment.month}月{moment.day}日{moment.hour}时"
-    return text + (f"{moment.minute}分" if moment.minute else "")
 
-
-def cn_numeral(n: int) -> str:
-    """Chinese numerals for section headings (1..99): 一, 十, 十二, 二十一."""
-    if not 0 < n < 100:
-        return str(n)
-    tens, ones = divmod(n, 10)
-    if tens == 0:
-        return _DIGITS[ones]
-    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
 
 
 def issue_label(issue_no: int) -> str:

@@ -19,16 +19,8 @@ import polars as pl
 
 from dashboards.data import Coverage
 from dashboards.edition_meta import EditionMeta
-from dashboards.formatting import (
-    STATUSES,
-    cn_date,
-    cn_moment,
-    cn_month_day,
-    fmt_value,
-    issue_label,
-    join_names,
-    local,
-)
+from dashboards.formatting import STATUSES, fmt_value, issue_label, join_names
+from roadsafe.wording import cn_date, cn_moment, cn_month_day, local
 
 __all__ = [
     "BAD_STATUSES",

@@ -16,11 +16,12 @@ import polars as pl
 from dashboards import data as d
 from dashboards.charts import build_bar_chart
 from dashboards.edition_meta import EditionMeta
-from dashboards.formatting import cn_numeral, fmt_change
+from dashboards.formatting import fmt_change
 from dashboards.narrative import base_context, stamp_text
 from dashboards.rendering import Document, render_template
 from dashboards.tables import bottom_marks, build_breakdown_table, build_ranking_table, to_html
 from dashboards.workbook import Sheet
+from roadsafe.wording import cn_numeral
 
 __all__ = ["SCOPES", "RankingData", "bottom_of", "build_ranking", "collect_ranking", "ranking_sentence"]
 

@@ -34,19 +34,11 @@ from dashboards import data as d
 from dashboards.charts import build_trend_chart
 from dashboards.edition_meta import KINDS
 from dashboards.editions import STEMS, list_editions
-from dashboards.formatting import (
-    cn_date,
-    cn_month,
-    fmt_change,
-    fmt_deadline,
-    fmt_target,
-    fmt_value,
-    issue_label,
-    local,
-)
+from dashboards.formatting import fmt_change, fmt_deadline, fmt_target, fmt_value, issue_label
 from dashboards.rendering import CSP, css, template_env
 from dashboards.tables import build_ranking_table, colour_status, gov_table_style, to_html
 from roadsafe.warehouse import open_snapshot
+from roadsafe.wording import cn_date, cn_month, local
 
 __all__ = ["SiteData", "build_site", "collect_site", "current_period", "make_handler", "serve"]
 

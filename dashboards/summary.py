@@ -18,7 +18,7 @@ from dashboards import data as d
 from dashboards.bulletin import key_indicator_history
 from dashboards.charts import build_trend_chart
 from dashboards.edition_meta import EditionMeta
-from dashboards.formatting import cn_numeral, fmt_deadline, fmt_value
+from dashboards.formatting import fmt_deadline, fmt_value
 from dashboards.narrative import (
     base_context,
     compliance_sentence,
@@ -38,6 +38,7 @@ from dashboards.tables import (
     to_html,
 )
 from dashboards.workbook import Sheet
+from roadsafe.wording import cn_numeral
 
 __all__ = ["SummaryData", "build_summary", "collect_summary", "unit_compliance_summary"]
 

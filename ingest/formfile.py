@@ -38,6 +38,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from roadsafe.wording import cn_date
+
 __all__ = [
     "DEFAULT_FOOTER",
     "HEADER_GROUPS",
@@ -195,16 +197,12 @@ class FormGrid:
 # ---------------------------------------------------------------------------------------------- texts
 
 
-def _cn_date(d: dt.date, with_year: bool = True) -> str:
-    return f"{d.year}年{d.month}月{d.day}日" if with_year else f"{d.month}月{d.day}日"
-
-
 def period_span(campaign, period_no: int) -> str:
     """``2022年5月5日至5月11日`` (one day: ``2022年6月30日``)."""
     p = campaign.period(period_no)
     if p.start == p.end:
-        return _cn_date(p.start)
-    return f"{_cn_date(p.start)}至{_cn_date(p.end, with_year=p.end.year != p.start.year)}"
+        return cn_date(p.start)
+    return f"{cn_date(p.start)}至{cn_date(p.end, with_year=p.end.year != p.start.year)}"
 
 
 def form_title(campaign, form_code: str, period_no: int) -> str:

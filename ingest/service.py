@@ -45,6 +45,7 @@ from roadsafe.campaign import Campaign
 from roadsafe.campaign.model import Unit
 from roadsafe.settings import Settings
 from roadsafe.warehouse import WarehouseBusy
+from roadsafe.wording import campaign_now, cn_minutes
 
 __all__ = [
     "Answer",
@@ -162,7 +163,7 @@ class Receipt(Answer):
             return ""
         if self.minutes_late == 0:
             return "按时报送"
-        return f"逾期报送（超过截止时间{_duration(self.minutes_late)}）"
+        return f"逾期报送（超过截止时间{cn_minutes(self.minutes_late)}）"
 
     def text(self) -> str:
         """The Chinese receipt: one line when accepted, the numbered problem list when rejected."""
@@ -196,19 +197,6 @@ class Receipt(Answer):
                 lines.append(f"另有{len(warnings)}条提示：")
                 lines += [f"{i}. {m.text}" for i, m in enumerate(warnings, 1)]
         return "\n".join(lines)
-
-
-def _duration(minutes: int) -> str:
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    out = ""
-    if days:
-        out += f"{days}天"
-    if hours:
-        out += f"{hours}小时"
-    if mins or not out:
-        out += f"{mins}分钟"
-    return out
 
 
 def receipt_fields(ev: Evaluation, original_name: str) -> dict:
@@ -343,10 +331,6 @@ def _campaign(settings: Settings) -> Campaign:
     return campaign
 
 
-def _now(campaign: Campaign) -> dt.datetime:
-    return dt.datetime.now(ZoneInfo(campaign.frame.timezone))
-
-
 def _log_failure(settings: Settings, receipt: PendingReceipt) -> None:
     try:
         settings.logs.mkdir(parents=True, exist_ok=True)
@@ -475,7 +459,7 @@ def _land_request(
     if not path.is_file():
         raise UsageError(f"找不到文件“{path}”，请检查路径。")
     if received_at is None:
-        received_at = _now(campaign)
+        received_at = campaign_now(campaign)
     elif received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=ZoneInfo(campaign.frame.timezone))
     return _land(

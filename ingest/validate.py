@@ -23,6 +23,7 @@ from ingest.normalise import problem_column, sql_str
 from ingest.schema import first, form_table
 from roadsafe.campaign import Campaign, Period
 from roadsafe.campaign.model import FormDef, RowRule, Unit
+from roadsafe.wording import campaign_tz
 
 __all__ = ["MAX_MESSAGES", "MAX_PER_CHECK", "Findings", "TableContext", "check_table", "submitter_problem"]
 
@@ -244,7 +245,7 @@ class _Checker:
 
     def ranges(self) -> None:
         ctx = self.ctx
-        received_day = ctx.received_at.astimezone(_tz(ctx.campaign)).date().isoformat()
+        received_day = ctx.received_at.astimezone(campaign_tz(ctx.campaign)).date().isoformat()
         for col in ctx.form.columns:
             if col.key not in ctx.present:
                 continue
@@ -487,12 +488,6 @@ def _shown(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def _tz(campaign: Campaign):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(campaign.frame.timezone)
 
 
 def check_table(con, ctx: TableContext) -> Findings:

@@ -22,7 +22,6 @@ read-only and writes only its own sqlite file and, through :mod:`ingest.landing`
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import secrets
 import shutil
@@ -45,12 +44,12 @@ from portal.config import Clock, PortalConfig
 from portal.status import CHANNEL_WORDS, STATE_LABELS, STATUS_WORDS, PortalData
 from portal.store import Store
 from portal.uploads import UploadRefused, handle_upload, too_large_message
+from roadsafe.wording import cn_countdown, cn_short, cn_time
 
 __all__ = ["Portal", "create_app"]
 
 log = logging.getLogger("roadsafe.portal")
 TEMPLATES = Path(__file__).parent / "templates"
-_WEEKDAYS = "一二三四五六日"
 
 ERROR_TEXT = {
     400: ("请求有误", "提交的内容不完整或格式不正确，请返回上一页重新操作。"),
@@ -82,34 +81,6 @@ class PortalError(Exception):
 # --------------------------------------------------------------------------- formatting
 
 
-def cn_time(value: dt.datetime | None, tz=None) -> str:
-    if value is None:
-        return "—"
-    if tz is not None:
-        value = value.astimezone(tz)
-    return f"{value.year}年{value.month}月{value.day}日（周{_WEEKDAYS[value.weekday()]}）{value:%H:%M}"
-
-
-def cn_short(value: dt.datetime | None, tz=None) -> str:
-    if value is None:
-        return "—"
-    if tz is not None:
-        value = value.astimezone(tz)
-    return f"{value.month}月{value.day}日 {value:%H:%M}"
-
-
-def cn_duration(seconds: float) -> str:
-    seconds = int(abs(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days}天{hours}小时"
-    if hours:
-        return f"{hours}小时{minutes}分钟"
-    return f"{max(minutes, 1) if seconds >= 60 else 0}分钟" if minutes or seconds >= 60 else "不到1分钟"
-
-
 def cn_size(n: int | None) -> str:
     if n is None:
         return "—"
@@ -131,7 +102,7 @@ def late_text(minutes: int | None) -> str:
         return "—"
     if minutes == 0:
         return "按时"
-    return "逾期" + cn_duration(minutes * 60)
+    return "逾期" + cn_countdown(minutes * 60)
 
 
 # --------------------------------------------------------------------------- the application state
@@ -601,7 +572,7 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
             ended=ended,
             due=due,
             seconds_left=int((due - now).total_seconds()),
-            countdown=cn_duration((due - now).total_seconds()),
+            countdown=cn_countdown((due - now).total_seconds()),
             rows=rows,
             forms=forms,
             cells=cells,

@@ -1,0 +1,131 @@
+"""How dates, times and durations read in Chinese, in every part the users see (reports, portal, receipts).
+
+Examples
+--------
+>>> import datetime as dt
+>>> cn_date(dt.date(2022, 5, 12)), cn_moment(dt.datetime(2022, 5, 12, 12, 0))
+('2022年5月12日', '5月12日12时')
+>>> cn_time(dt.datetime(2022, 5, 12, 12, 0)), cn_short(dt.datetime(2022, 5, 12, 9, 5))
+('2022年5月12日（周四）12:00', '5月12日 09:05')
+>>> cn_minutes(1505), cn_countdown(3 * 3600 + 125), cn_numeral(12)
+('1天1小时5分钟', '3小时2分钟', '十二')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "campaign_now",
+    "campaign_tz",
+    "cn_countdown",
+    "cn_date",
+    "cn_minutes",
+    "cn_moment",
+    "cn_month",
+    "cn_month_day",
+    "cn_numeral",
+    "cn_short",
+    "cn_time",
+    "local",
+]
+
+_DIGITS = "零一二三四五六七八九"
+_WEEKDAYS = "一二三四五六日"
+
+
+def campaign_tz(campaign) -> ZoneInfo:
+    """The campaign's time zone (``campaign.yml``: ``timezone``)."""
+    return ZoneInfo(campaign.frame.timezone)
+
+
+def campaign_now(campaign) -> dt.datetime:
+    """Now, in the campaign's time zone."""
+    return dt.datetime.now(campaign_tz(campaign))
+
+
+def local(moment: dt.datetime | None, tz: str) -> dt.datetime | None:
+    """A timestamp in the campaign's time zone (naive input is taken as UTC, as DuckDB returns it)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo(tz))
+
+
+def cn_date(day: dt.date | dt.datetime, with_year: bool = True) -> str:
+    """``2022年5月12日`` (``5月12日`` without the year)."""
+    return f"{day.year}年{day.month}月{day.day}日" if with_year else f"{day.month}月{day.day}日"
+
+
+def cn_month_day(day: dt.date | dt.datetime) -> str:
+    """``5月12日``."""
+    return f"{day.month}月{day.day}日"
+
+
+def cn_month(month: str) -> str:
+    """``2022-05`` → ``2022年5月``."""
+    year, mon = month.split("-")
+    return f"{int(year)}年{int(mon)}月"
+
+
+def cn_moment(moment: dt.datetime) -> str:
+    """``5月12日12时`` (with ``30分`` when the minutes are not zero)."""
+    text = f"{moment.month}月{moment.day}日{moment.hour}时"
+    return text + (f"{moment.minute}分" if moment.minute else "")
+
+
+def cn_numeral(n: int) -> str:
+    """Chinese numerals for section headings (1..99): 一, 十, 十二, 二十一."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return _DIGITS[ones]
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+
+
+def cn_time(value: dt.datetime | None, tz=None) -> str:
+    """``2022年5月12日（周四）12:00`` (``—`` for none), in ``tz`` when given."""
+    if value is None:
+        return "—"
+    if tz is not None:
+        value = value.astimezone(tz)
+    return f"{cn_date(value)}（周{_WEEKDAYS[value.weekday()]}）{value:%H:%M}"
+
+
+def cn_short(value: dt.datetime | None, tz=None) -> str:
+    """``5月12日 09:05`` (``—`` for none), in ``tz`` when given."""
+    if value is None:
+        return "—"
+    if tz is not None:
+        value = value.astimezone(tz)
+    return f"{value.month}月{value.day}日 {value:%H:%M}"
+
+
+def cn_minutes(minutes: int) -> str:
+    """An exact duration, as a receipt states lateness: ``1天1小时5分钟``, ``0分钟``."""
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    out = ""
+    if days:
+        out += f"{days}天"
+    if hours:
+        out += f"{hours}小时"
+    if mins or not out:
+        out += f"{mins}分钟"
+    return out
+
+
+def cn_countdown(seconds: float) -> str:
+    """A rough duration for a countdown: ``2天3小时``, ``3小时2分钟``, ``5分钟``, ``不到1分钟``."""
+    seconds = int(abs(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days}天{hours}小时"
+    if hours:
+        return f"{hours}小时{minutes}分钟"
+    return f"{minutes}分钟" if minutes else "不到1分钟"
