@@ -254,7 +254,7 @@ def _task_value(r: str) -> str:
     slow = f"nullif(regexp_extract({_fold(r)}, {sql_str(_TASK)}, 1), '')"
     return (
         f"(case when regexp_full_match({r}, '[1-9][0-9]{{0,3}}') then {r} "
-        f"else cast(try_cast({slow} as integer) as varchar) end)"
+        f"else cast(nullif(try_cast({slow} as integer), 0) as varchar) end)"
     )
 
 
