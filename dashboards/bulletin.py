@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboards import data as d
-from dashboards.charts import build_trend_chart
 from dashboards.edition_meta import EditionMeta
 from dashboards.formatting import fmt_value
+from dashboards.key_indicators import key_indicator_charts
 from dashboards.narrative import (
     BAD_STATUSES,
     base_context,
@@ -48,7 +48,7 @@ from dashboards.tables import (
 from dashboards.workbook import Sheet
 from roadsafe.wording import cn_numeral, local
 
-__all__ = ["BulletinData", "build_bulletin", "collect_bulletin", "indicator_section", "key_indicator_history"]
+__all__ = ["BulletinData", "build_bulletin", "collect_bulletin", "indicator_section"]
 
 
 @dataclass(frozen=True)
@@ -95,21 +95,6 @@ def _with_rules(frame: pl.DataFrame, reference: d.Reference) -> pl.DataFrame:
     """Add task_nos and deadline_rule from the reference."""
     extra = reference.indicators.select("indicator_code", "task_nos", "deadline_rule")
     return frame.join(extra, on="indicator_code", how="left")
-
-
-def key_indicator_history(
-    values: pl.DataFrame, reference: d.Reference, code: str
-) -> tuple[pl.DataFrame, dict]:
-    """Weekly history of one key indicator at its aggregate scope (city or group), with period labels."""
-    rows = values.filter((pl.col("indicator_code") == code) & pl.col("unit_kind").is_in(["city", "group"]))
-    if rows.height == 0:
-        return rows, {}
-    unit_id = rows.sort("unit_order")["unit_id"][0]
-    rows = rows.filter(pl.col("unit_id") == unit_id).sort("period_no")
-    labels = reference.periods.select("period_no", "label")
-    rows = rows.join(labels, on="period_no", how="left")
-    first = rows.row(0, named=True)
-    return rows, {"name": first["indicator_name"], "kind": first["kind"], "unit_name": first["unit_name"]}
 
 
 def _violations_sentence(values: pl.DataFrame, n: int) -> str:
@@ -237,21 +222,9 @@ def build_bulletin(data: BulletinData, meta: EditionMeta) -> Document:
         )
 
     # ---- charts
-    charts = []
-    for code in meta.campaign.key_indicators:
-        history, info = key_indicator_history(data.values, ref, code)
-        if history.height:
-            charts.append(
-                {
-                    "svg": build_trend_chart(
-                        history,
-                        title=f"{info['name']}（{info['unit_name']}）",
-                        kind=info["kind"],
-                        chart_id=f"trend-{code.lower()}",
-                    ),
-                    "caption": f"{info['name']}：实际完成与序时进度（{label}）",
-                }
-            )
+    charts = key_indicator_charts(
+        data.values, ref, meta.campaign.key_indicators, chart_prefix="trend", period=label
+    )
 
     # ---- 四、牵头单位推进情况 (F9, in their own words)
     all_quotes = group_quotes(data.lead_reports, data.tasks)

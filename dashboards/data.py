@@ -7,8 +7,12 @@ Two kinds of database are read with the same queries:
 
 - the **published snapshot** (``$ROADSAFE_HOME/published/warehouse.duckdb``, read-only), by the site;
 - an edition's **frozen snapshot** (``reports/<kind>/<ref>/snapshot.duckdb``), made by
-  :func:`freeze_snapshot`, by every report renderer. It keeps the schema and table names (``ref.*``,
+  :func:`dashboards.freezing.freeze_snapshot`, by every report renderer. It keeps the schema and table names (``ref.*``,
   ``marts.*``) but only the rows the edition may see (periods up to the edition's period).
+
+Both are opened for reading with :func:`roadsafe.warehouse.open_snapshot` only; the one other connection
+made is :func:`dashboards.freezing.freeze_snapshot` writing an edition's own snapshot (it attaches the
+published one read-only to copy from).
 
 Reports read the marts (and the campaign definition in ``ref``), never ``raw``: the lead units' task
 reports come from ``marts.fct_task_reports``, submission attempts (the correction log) from
@@ -16,8 +20,8 @@ reports come from ``marts.fct_task_reports``, submission attempts (the correctio
 
 Examples
 --------
->>> import duckdb
->>> con = duckdb.connect("var/published/warehouse.duckdb", read_only=True)  # doctest: +SKIP
+>>> from roadsafe.warehouse import open_snapshot
+>>> con = open_snapshot(Path("var/published/warehouse.duckdb"))  # doctest: +SKIP
 >>> ref = read_reference(con)  # doctest: +SKIP
 >>> read_indicator_values(con, period_no=5).filter(pl.col("unit_id") == ref.city_id)  # doctest: +SKIP
 """
@@ -26,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -36,12 +39,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "ALL_COUNTIES",
-    "MART_TABLES",
     "Coverage",
     "Reference",
-    "SnapshotScope",
     "condense_lead_reports",
-    "freeze_snapshot",
+    "has_table",
     "read_campaign_words",
     "read_compliance",
     "read_corrections",
@@ -55,52 +56,25 @@ __all__ = [
     "read_ranking_weights",
     "read_reference",
     "read_task_status",
+    "scalar",
 ]
-
-# Marts the reports read (docs/ARCHITECTURE.md, "dbt marts"); a frozen snapshot holds exactly these.
-MART_TABLES = (
-    "fct_indicator_values",
-    "fct_task_status",
-    "fct_task_reports",
-    "fct_submissions",
-    "fct_submission_compliance",
-    "rpt_monthly_ranking",
-    "rpt_ranking_breakdown",
-)
-
-# Reference tables copied whole into a frozen snapshot (the campaign definition as it stood).
-_REF_TABLES = (
-    "campaign",
-    "units",
-    "periods",
-    "months",
-    "tasks",
-    "task_units",
-    "forms",
-    "indicators",
-    "indicator_tasks",
-    "expected_submissions",
-    "oneoffs",
-    "ranking_weights",
-)
-
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pl.DataFrame:
     return con.sql(sql, params=params or None).pl()
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> Any:
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> Any:
     rows = con.execute(sql, params or {}).fetchall()
     return rows[0][0] if rows else None
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, catalog: str | None = None) -> bool:
     sql = "select count(*) from information_schema.tables where table_schema = $s and table_name = $t"
     params: dict[str, Any] = {"s": schema, "t": table}
     if catalog:
         sql += " and table_catalog = $c"
         params["c"] = catalog
-    return _scalar(con, sql, params) > 0
+    return scalar(con, sql, params) > 0
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
@@ -109,86 +83,6 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str
         {"s": schema, "t": table},
     ).fetchall()
     return {r[0] for r in rows}
-
-
-# --------------------------------------------------------------------------- freezing
-
-
-@dataclass(frozen=True)
-class SnapshotScope:
-    """Which rows an edition may see: periods up to ``max_period`` and ranking months up to ``max_month``.
-
-    ``max_month`` is ``None`` for editions that show no ranking.
-    """
-
-    max_period: int
-    max_month: str | None = None
-
-
-def freeze_snapshot(published: Path, target: Path, scope: SnapshotScope) -> dict[str, int]:
-    """Copy what an edition needs from the published snapshot into its own DuckDB file.
-
-    Parameters
-    ----------
-    published : Path
-        The published read-only warehouse snapshot.
-    target : Path
-        The edition's ``snapshot.duckdb`` (must not exist yet).
-    scope : SnapshotScope
-        Rows after the edition's period (or month) are left out, so an edition can never show data
-        of a later week.
-
-    Returns
-    -------
-    dict
-        Table name (``schema.table``) → rows copied.
-    """
-    import duckdb
-
-    if target.exists():
-        raise FileExistsError(target)
-    counts: dict[str, int] = {}
-    con = duckdb.connect(str(target))
-    try:
-        con.execute("attach $p as pub (read_only)", {"p": str(published)})
-        for schema in ("ref", "marts"):
-            con.execute(f"create schema {schema}")
-        for table in _REF_TABLES:
-            if _has_table(con, "ref", table, "pub"):
-                con.execute(f"create table ref.{table} as select * from pub.ref.{table}")
-        period_filter = f"period_no <= {int(scope.max_period)}"
-        month_filter = "false" if scope.max_month is None else f"month <= '{_month_literal(scope.max_month)}'"
-        filters = {
-            "fct_indicator_values": period_filter,
-            "fct_task_status": period_filter,
-            "fct_task_reports": period_filter,
-            # attempts whose week could not be told stay (they are no later week's data)
-            "fct_submissions": f"period_no is null or {period_filter}",
-            "fct_submission_compliance": period_filter,
-            "rpt_monthly_ranking": month_filter,
-            "rpt_ranking_breakdown": month_filter,
-        }
-        for table in MART_TABLES:
-            if not _has_table(con, "marts", table, "pub"):
-                raise LookupError(f"已发布的数据快照中缺少 marts.{table}：请先运行 roadsafe build。")
-            con.execute(
-                f"create table marts.{table} as select * from pub.marts.{table} where {filters[table]}"
-            )
-        for schema, table in con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database() order by 1, 2"
-        ).fetchall():
-            counts[f"{schema}.{table}"] = _scalar(con, f"select count(*) from {schema}.{table}")
-        con.execute("detach pub")
-        con.execute("checkpoint")
-    finally:
-        con.close()
-    return counts
-
-
-def _month_literal(month: str) -> str:
-    dt.date.fromisoformat(f"{month}-01")  # raises on anything that is not YYYY-MM
-    return month
 
 
 # --------------------------------------------------------------------------- reference
@@ -281,10 +175,10 @@ class Reference:
 def read_reference(con: duckdb.DuckDBPyConnection) -> Reference:
     """The ``ref.*`` tables an edition needs, joined into readable frames."""
     units = _frame(con, "select unit_id, name, kind, sort_order from ref.units order by sort_order, unit_id")
-    city_id = _scalar(con, "select city_unit_id from ref.campaign")
+    city_id = scalar(con, "select city_unit_id from ref.campaign")
     bottom = None
     if "ranking_bottom_marked" in _columns(con, "ref", "campaign"):
-        bottom = _scalar(con, "select ranking_bottom_marked from ref.campaign")
+        bottom = scalar(con, "select ranking_bottom_marked from ref.campaign")
     periods = _frame(
         con,
         "select period_no, label, start_date, end_date, due_at, month from ref.periods order by period_no",
@@ -345,6 +239,18 @@ join ref.units u using (unit_id)
 """
 
 
+def _period_filter(alias: str, period_no: int | None, upto: int | None) -> tuple[list[str], dict]:
+    """Where-clauses and parameters for ``period_no`` (only this period) and ``upto`` (periods 1..upto)."""
+    where, params = [], {}
+    if period_no is not None:
+        where.append(f"{alias}.period_no = $p")
+        params["p"] = period_no
+    if upto is not None:
+        where.append(f"{alias}.period_no <= $u")
+        params["u"] = upto
+    return where, params
+
+
 def read_indicator_values(
     con: duckdb.DuckDBPyConnection, *, period_no: int | None = None, upto: int | None = None
 ) -> pl.DataFrame:
@@ -361,13 +267,7 @@ def read_indicator_values(
     upto : int, optional
         Periods ``1..upto`` (for trends).
     """
-    where, params = [], {}
-    if period_no is not None:
-        where.append("v.period_no = $p")
-        params["p"] = period_no
-    if upto is not None:
-        where.append("v.period_no <= $u")
-        params["u"] = upto
+    where, params = _period_filter("v", period_no, upto)
     sql = _INDICATOR_SELECT + (" where " + " and ".join(where) if where else "")
     sql += " order by v.indicator_code, u.sort_order, v.unit_id, v.period_no"
     return _frame(con, sql, params)
@@ -391,13 +291,7 @@ def read_task_status(
                 return f"s.{candidate}"
         return "null"
 
-    where, params = [], {}
-    if period_no is not None:
-        where.append("s.period_no = $p")
-        params["p"] = period_no
-    if upto is not None:
-        where.append("s.period_no <= $u")
-        params["u"] = upto
+    where, params = _period_filter("s", period_no, upto)
     sql = f"""
         with {_lead_names_sql(con)}
         select t.task_no, t.section_no, t.section_title, t.title, t.deadline, t.is_milestone,
@@ -449,7 +343,7 @@ def read_lead_reports(con: duckdb.DuckDBPyConnection, period_no: int) -> pl.Data
     Columns: task_no, unit_id, unit_name, status, progress, difficulties, submission_id.
     Read from ``marts.fct_task_reports`` (the current file of each lead unit); text as loaded.
     """
-    if not _has_table(con, "marts", "fct_task_reports"):
+    if not has_table(con, "marts", "fct_task_reports"):
         return pl.DataFrame(
             schema={
                 "task_no": pl.Int64,
@@ -575,7 +469,7 @@ def read_corrections(
     replaces (the submission it superseded, null for a first submission), kind (``补报``/``更正``/``退回``).
     Read from ``marts.fct_submissions``.
     """
-    if not _has_table(con, "marts", "fct_submissions"):
+    if not has_table(con, "marts", "fct_submissions"):
         return pl.DataFrame()
     return _frame(
         con,
@@ -612,7 +506,7 @@ def read_expected_between(
         """,
         {"a": start, "b": end},
     )
-    if _has_table(con, "ref", "oneoffs"):
+    if has_table(con, "ref", "oneoffs"):
         oneoffs = _frame(
             con,
             """

@@ -53,7 +53,6 @@ __all__ = [
     "build_document",
     "Edition",
     "RenderResult",
-    "deliver_edition",
     "edition_dir",
     "freeze",
     "freeze_monthly",
@@ -365,7 +364,8 @@ def freeze(
     frozen_at : datetime, optional
         The stated freeze time; default now (campaign time zone).
     """
-    from dashboards.data import SnapshotScope, freeze_snapshot
+    from dashboards.freezing import SnapshotScope, freeze_snapshot
+    from roadsafe.warehouse import SnapshotMissing
 
     campaign = campaign or settings.campaign()
     ref = weekly_ref(int(str(ref).removeprefix("week-"))) if kind in WEEKLY_KINDS else monthly_ref(str(ref))
@@ -373,7 +373,7 @@ def freeze(
     if (folder / "edition.json").is_file() and (folder / "snapshot.duckdb").is_file() and not refreeze:
         return open_edition(folder)
     if not settings.published.is_file():
-        raise FileNotFoundError(f"找不到已发布的数据快照 {settings.published}：请先运行 roadsafe build。")
+        raise SnapshotMissing(f"找不到已发布的数据快照 {settings.published}：请先运行 roadsafe build。")
     meta = plan_edition(
         settings, kind, ref, frozen_at=frozen_at or campaign_now(campaign).replace(microsecond=0), campaign=campaign, calendar=calendar
     )
@@ -571,13 +571,6 @@ def freeze_monthly(settings, day: dt.date) -> Path:
     for kind in MONTHLY_KINDS:
         freeze(settings, kind, month, frozen_at=frozen_at, campaign=campaign)
     return edition_dir(settings, "monthly_ranking", month)
-
-
-def deliver_edition(settings, edition_dir: Path, *, force: bool = False) -> list[dict]:
-    """E-mail an edition (and its rendered sibling of the same week or month) to its recipients."""
-    from dashboards.delivery import deliver
-
-    return deliver(settings, Path(edition_dir), force=force)
 
 
 def _render_folder(folder: str) -> tuple[str, dict[str, float]]:

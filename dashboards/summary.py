@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboards import data as d
-from dashboards.bulletin import key_indicator_history
-from dashboards.charts import build_trend_chart
 from dashboards.edition_meta import EditionMeta
 from dashboards.formatting import fmt_deadline, fmt_value
+from dashboards.key_indicators import key_indicator_charts
 from dashboards.narrative import (
     base_context,
     compliance_sentence,
@@ -151,21 +150,9 @@ def build_summary(data: SummaryData, meta: EditionMeta) -> Document:
         )
 
     # ---- charts
-    charts = []
-    for code in meta.campaign.key_indicators:
-        history, info = key_indicator_history(data.values, ref, code)
-        if history.height:
-            charts.append(
-                {
-                    "svg": build_trend_chart(
-                        history,
-                        title=f"{info['name']}（{info['unit_name']}）",
-                        kind=info["kind"],
-                        chart_id=f"month-{code.lower()}",
-                    ),
-                    "caption": f"{info['name']}：实际完成与序时进度（截至{label_n}）",
-                }
-            )
+    charts = key_indicator_charts(
+        data.values, ref, meta.campaign.key_indicators, chart_prefix="month", period=f"截至{label_n}"
+    )
 
     # ---- 报送
     per_unit = unit_compliance_summary(data.compliance)

@@ -89,9 +89,9 @@ def _all(args: argparse.Namespace) -> int:
 
 @_friendly
 def _deliver(args: argparse.Namespace) -> int:
-    from dashboards.editions import deliver_edition
+    from dashboards.delivery import deliver
 
-    for result in deliver_edition(args.settings, args.edition, force=args.force):
+    for result in deliver(args.settings, args.edition, force=args.force):
         word = "已发送" if result["status"] == "sent" else "此前已发送，未重复发送"
         print(f"{result['subject']}：{word} → {', '.join(result['recipients'])}")
     return 0

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from dash_helpers import FROZEN_AT, TZ
 
-from dashboards import data, editions
+from dashboards import data, editions, freezing
 from dashboards.edition_meta import EditionMeta
 
 
@@ -90,7 +90,7 @@ def test_frozen_snapshot_holds_only_the_editions_weeks(weekly5):
     assert {"submission_id", "replaces", "status"} <= columns
     assert "stored_path" not in columns and "submitted_by" not in columns
     assert schemas == {"ref", "marts"}  # reports read marts, never raw
-    assert tables == set(data.MART_TABLES)
+    assert tables == set(freezing.MART_TABLES)
 
 
 def test_reports_name_no_raw_table():

@@ -1,51 +1,37 @@
--- Submission compliance per unit and month (a period counts for the month its end date falls in).
+-- Submission compliance per unit and month (a period counts for the month its end date falls in): the
+-- per-period totals of agg_compliance_by_unit_period added up, so both grains count the same way.
 
 with
 
-compliance as (
-    select * from {{ ref('fct_submission_compliance') }}
-),
-
-units as (
-    select * from {{ ref('stg_ref__units') }}
+periods as (
+    select * from {{ ref('agg_compliance_by_unit_period') }}
 ),
 
 totals as (
     select
         unit_id,
         month,
-        count(*) as expected_count,
-        count(*) filter (where received) as received_count,
-        count(*) filter (where on_time) as on_time_count,
-        count(*) filter (where is_late) as late_count,
-        count(*) filter (where missing) as missing_count,
-        max(minutes_late) as max_minutes_late,
+        unit_name,
+        unit_kind,
+        sum(expected_count)::bigint as expected_count,
+        sum(received_count)::bigint as received_count,
+        sum(on_time_count)::bigint as on_time_count,
+        sum(late_count)::bigint as late_count,
+        sum(missing_count)::bigint as missing_count,
+        max(max_minutes_late) as max_minutes_late,
         sum(attempts) as attempts,
         sum(rejected_attempts) as rejected_attempts,
         sum(warning_count) as warning_count,
-    from compliance
-    group by unit_id, month
+    from periods
+    group by unit_id, month, unit_name, unit_kind
 ),
 
 final as (
     select
-        totals.unit_id,
-        totals.month,
-        units.unit_name,
-        units.unit_kind,
-        totals.expected_count,
-        totals.received_count,
-        totals.on_time_count,
-        totals.late_count,
-        totals.missing_count,
-        totals.max_minutes_late,
-        totals.attempts,
-        totals.rejected_attempts,
-        totals.warning_count,
-        totals.on_time_count / totals.expected_count as on_time_rate,
-        totals.received_count / totals.expected_count as received_rate,
+        *,
+        on_time_count / expected_count as on_time_rate,
+        received_count / expected_count as received_rate,
     from totals
-    inner join units on totals.unit_id = units.unit_id
 )
 
 select * from final
