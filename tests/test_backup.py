@@ -492,3 +492,67 @@ def test_a_killed_backup_leaves_no_archive_that_looks_complete(source, tmp_path)
     assert not any(p.name.startswith("backup-") for p in settings.tmp.iterdir())
     manifest, members = read_archive(done)
     assert len(manifest["files"]) == len(members)
+
+
+def _with_mode(archive: Path, out: Path, member: str, mode: int) -> None:
+    """A copy of the archive (same members, same order, same bytes) with ``member``'s mode set to ``mode``."""
+    buf = io.BytesIO()
+    with (
+        tarfile.open(archive, "r:gz") as src,
+        tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as dst,
+    ):
+        for info in src.getmembers():
+            data = src.extractfile(info).read()
+            if info.name == member:
+                info.mode = mode
+            dst.addfile(info, io.BytesIO(data))
+    out.write_bytes(gzip.compress(buf.getvalue()))
+
+
+def _umask0(**kw) -> dict:
+    return {"preexec_fn": lambda: os.umask(0), **kw}
+
+
+def test_a_backup_is_private_whatever_the_umask(source, tmp_path):
+    out = tmp_path / "new" / "backups"
+    proc = roadsafe(source.home, "backup", f"{out}/", **_umask0())
+    assert proc.returncode == 0, proc.stderr
+    (path,) = out.glob("*.tar.gz")
+    assert path.stat().st_mode & 0o7777 == 0o600
+    for folder in (out, out.parent):  # the folders the backup made
+        assert folder.stat().st_mode & 0o7777 == 0o700, folder
+
+
+def test_restore_gives_the_live_modes_not_the_archives(archive, tmp_path):
+    with tarfile.open(archive, "r:gz") as tar:
+        names = tar.getnames()
+    landed = next(n for n in names if re.fullmatch(r"home/landing/../[0-9a-f]{64}\.xlsx", n))
+    opened = tmp_path / "opened.tar.gz"  # what an archive tampered with might say
+    _with_mode(archive, opened, "home/portal/users.sqlite3", 0o777)
+    home = tmp_path / "restored"
+    proc = roadsafe(home, "restore", str(opened), **_umask0())
+    assert proc.returncode == 0, proc.stderr
+    modes = {p.relative_to(home).as_posix(): p.stat().st_mode & 0o7777 for p in [home, *home.rglob("*")]}
+    assert modes["portal/users.sqlite3"] == 0o600
+    assert modes[landed.removeprefix("home/")] == 0o444  # as the landing zone stores originals
+    restored = {n.removeprefix("home/") for n in names if n.startswith("home/")}
+    folders = {str(Path(n).parent) for n in restored} | {"."}  # the empty folders of a home are ensure()'s
+    assert {modes[f] for f in folders} == {0o700}
+    files = {n: m for n, m in modes.items() if (home / n).is_file()}
+    assert set(files.values()) == {0o600, 0o444}
+    assert {n for n, m in files.items() if m == 0o444} == {
+        n.removeprefix("home/") for n in names if re.fullmatch(r"home/landing/../[^/]+", n)
+    }
+
+
+def test_a_set_uid_member_is_refused(archive, tmp_path):
+    member = "home/portal/users.sqlite3"
+    bad = tmp_path / "setuid.tar.gz"
+    _with_mode(archive, bad, member, 0o4755)
+    home = tmp_path / "target"
+    proc = roadsafe(home, "restore", str(bad))
+    assert proc.returncode == 2, proc.stdout
+    assert proc.stderr.startswith(f"错误：备份文件“{bad.name}”中有不应出现的条目 “{member}”"), proc.stderr
+    assert "未恢复任何内容" in proc.stderr
+    assert not home.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [bad.name]

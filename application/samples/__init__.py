@@ -9,6 +9,7 @@ order they were received (with what each file is expected to do: accepted, rejec
 ``OUT_DIR/manifest.json`` holds the header (seed, scale, counts, missing submissions, rules).
 """
 
-from application.samples.generator import Manifest, ManifestEntry, generate_samples, load_manifest
+from application.samples.generator import generate_samples
+from application.samples.manifest import Manifest, ManifestEntry, load_manifest
 
 __all__ = ["Manifest", "ManifestEntry", "generate_samples", "load_manifest"]

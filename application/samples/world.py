@@ -28,7 +28,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from application.samples import texts
+from application.samples.texts import (
+    CITY_ROADS,
+    HAZARDS,
+    NATIONAL,
+    VILLAGES,
+    difficulty,
+    evidence,
+    progress_text,
+)
 from roadsafe.campaign.definition import COUNTIES
 
 __all__ = ["County", "Hazard", "Site", "World", "build_world", "rng"]
@@ -198,19 +206,17 @@ class World:
         unit = self._unit_name(plan.unit)
         values = {"d": _as_of(self.campaign.period(week).end), "u": unit, **self._counters(plan, week)}
         values.update(self._metrics(week, plan))
-        progress = texts.progress_text(
+        progress = progress_text(
             plan.task_no, self.campaign.task(plan.task_no).title, status, values, on_time=plan.on_time
         )
         return {
             "task_no": plan.task_no,
             "status": status,
             "progress": progress,
-            "difficulties": texts.difficulty(r, status == "已完成", plan.task_no)
+            "difficulties": difficulty(r, status == "已完成", plan.task_no)
             if status != "未启动"
             else "正在制定方案。",
-            "evidence": texts.evidence(r, _doc_prefix(unit), week, plan.task_no)
-            if status != "未启动"
-            else None,
+            "evidence": evidence(r, _doc_prefix(unit), week, plan.task_no) if status != "未启动" else None,
         }
 
     def _unit_name(self, unit_id: str) -> str:
@@ -627,13 +633,13 @@ def _f8(seed, counties, weeks):
 
 def _road(r: random.Random, road_type: str) -> str:
     if road_type == "城市道路":
-        a, b, c = r.sample(texts.CITY_ROADS, 3)
+        a, b, c = r.sample(CITY_ROADS, 3)
         return r.choice([f"{a}与{b}交叉口", f"{a}（{b}至{c}段）", a])
     if road_type == "国省道":
-        return f"{r.choice(texts.NATIONAL)}线K{r.randint(1, 420)}+{r.randint(0, 9)}00"
+        return f"{r.choice(NATIONAL)}线K{r.randint(1, 420)}+{r.randint(0, 9)}00"
     if road_type == "县乡道":
         return f"{r.choice('XY')}{r.randint(1, 899):03d}线K{r.randint(0, 60)}+{r.randint(0, 9)}00"
-    a, b = r.sample(texts.VILLAGES, 2)
+    a, b = r.sample(VILLAGES, 2)
     return f"{a}村至{b}村村道"
 
 
@@ -658,7 +664,7 @@ def _hazard(seed, prefix, n, county: County, road_type, responsible, r, lag, cam
         county.id,
         _road(r, road_type),
         road_type,
-        r.choice(texts.HAZARDS[road_type]),
+        r.choice(HAZARDS[road_type]),
         found,
         begin,
         fixed,
@@ -720,8 +726,8 @@ def _sites(campaign, seed, counties) -> dict[str, list[Site]]:
             sid = f"{prefix}{counters[prefix]:03d}"
             if prefix == "JSD":
                 county = r.choice(rural_counties)
-                village = r.choice(texts.VILLAGES)
-                name = f"{r.choice(texts.NATIONAL[6:])}线与{village}村道平交路口"
+                village = r.choice(VILLAGES)
+                name = f"{r.choice(NATIONAL[6:])}线与{village}村道平交路口"
                 week = r.randint(3, 11)
                 item_weeks = {"speed_bump": week}
                 applicable = ("speed_bump",)
@@ -730,13 +736,13 @@ def _sites(campaign, seed, counties) -> dict[str, list[Site]]:
                 county = r.choices(real, weights=[c.size for c in real])[0]
                 if prefix == "LD":
                     a = r.randint(1, 300)
-                    name = f"{r.choice(texts.NATIONAL)}线K{a}—K{a + r.randint(1, 6)}段"
+                    name = f"{r.choice(NATIONAL)}线K{a}—K{a + r.randint(1, 6)}段"
                 else:
-                    a, b = r.sample(texts.CITY_ROADS, 2)
+                    a, b = r.sample(CITY_ROADS, 2)
                     name = (
                         f"{a}与{b}交叉口"
                         if county.central and r.random() < 0.7
-                        else f"{r.choice(texts.NATIONAL)}线与{r.choice(texts.VILLAGES)}村道平交路口"
+                        else f"{r.choice(NATIONAL)}线与{r.choice(VILLAGES)}村道平交路口"
                     )
                 start = r.randint(2, 8)
                 item_weeks = {k: min(12, start + r.randint(0, 4)) for k in FIVE_ITEMS}
