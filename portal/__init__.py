@@ -9,9 +9,11 @@ The portal never writes DuckDB: it lands the file (:mod:`ingest.landing`), write
 and posts an asset event on ``roadsafe_inbox`` to Airflow, whose ingest DAG loads it. Its own state
 (accounts, sessions, the dry-run answers) is a small sqlite file, ``$ROADSAFE_HOME/portal/users.sqlite3``.
 
-Modules: :mod:`.app` (routes), :mod:`.auth` (passwords, sessions, CSRF, rate limit), :mod:`.store`
-(sqlite), :mod:`.uploads` (gate, land, dry run, event), :mod:`.status` (what the pages show),
-:mod:`.airflow` (REST client), :mod:`.config`, :mod:`.cli` (``roadsafe portal`` / ``roadsafe user``).
+Modules: :mod:`.app` (the app factory, middleware, error handlers), :mod:`.routes` (one module per page
+group), :mod:`.state` (what the routes share), :mod:`.pages` (rendering, headers, errors), :mod:`.auth`
+(passwords, sessions, CSRF, login throttle), :mod:`.store` (sqlite), :mod:`.uploads` (gate, land, dry run,
+event), :mod:`.status` (what the pages show), :mod:`.airflow` (REST client), :mod:`.config`; the command
+line is :mod:`application.commands.portal` (``roadsafe portal`` / ``roadsafe user``).
 """
 
 from __future__ import annotations

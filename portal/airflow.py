@@ -5,6 +5,20 @@ gives the asset id; ``POST /api/v2/assets/events {"asset_id": N, "extra": {...}}
 the ``roadsafe_ingest`` DAG loads every pending receipt. Token and asset id are kept and fetched again
 on a 401 / 404. Timeouts are short: the unit waits on the page, and a landed file with a pending receipt
 is loaded by the next ingest run whatever happens here (the portal retries in the background).
+
+The portal logs in with its own account (``ROADSAFE_AIRFLOW_USER`` / ``ROADSAFE_AIRFLOW_PASSWORD``, or a
+token), never the admin account (:meth:`portal.config.PortalConfig.check` refuses ``admin``). In production
+(FAB auth manager) create a role holding only "can create on Asset Events" and "can read on Assets" and a
+user with only that role::
+
+    airflow roles create RoadsafePortal
+    airflow roles add-perms RoadsafePortal -a can_create -r "Asset Events"
+    airflow roles add-perms RoadsafePortal -a can_read -r Assets
+    airflow users create --username roadsafe_portal --role RoadsafePortal --firstname Portal \
+        --lastname Roadsafe --email portal@localhost --password "$(python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+
+With the simple auth manager (development and tests) the smallest role that may create asset events is
+``op`` (``AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin,roadsafe_portal:op``).
 """
 
 from __future__ import annotations
@@ -73,7 +87,7 @@ class AirflowNotifier:
         if self._fixed_token and not (self.username and self.password):
             return self._fixed_token
         if not (self.username and self.password):
-            raise NotifyError("未配置 ROADSAFE_AIRFLOW_USERNAME / ROADSAFE_AIRFLOW_PASSWORD")
+            raise NotifyError("未配置 ROADSAFE_AIRFLOW_USER / ROADSAFE_AIRFLOW_PASSWORD")
         answer = self._call("POST", "/auth/token", {"username": self.username, "password": self.password})
         token = answer.get("access_token")
         if not token:

@@ -8,9 +8,17 @@
   account is disabled. Cookies are HttpOnly and SameSite=Lax.
 - CSRF: a synchronizer token per session, in a hidden field of every POST form; the login form, which
   comes before any session, carries a token bound to a short-lived signed pre-login cookie.
-- Rate limit: at most ``login_failures_per_login`` failed logins per account and
-  ``login_failures_per_ip`` per client address within ``login_failure_window`` seconds; beyond that
-  every attempt (even with the right password) is answered 429 until the window has passed.
+- Throttle, per account and per client address separately: the first ``login_failures_per_login``
+  (account) / ``login_failures_per_ip`` (address) failures are free; each further one makes the key wait
+  ``login_backoff_seconds`` × 2ⁿ (capped at ``login_backoff_max``) — a back-off, not a lock: the right
+  password works again once the wait is over. A successful login clears its account's count.
+- No race: the attempts on one account are taken one at a time (an in-process lock per account, the
+  portal being one process): its wait is read, the password checked and a failure counted before the next
+  attempt on that account is looked at, so parallel guesses get no more checks than sequential ones.
+- At most ``max_concurrent_hashes`` password checks run at once (argon2 takes 64 MiB each); an attempt
+  that finds no free slot within ``hash_wait_seconds`` is answered "busy" (429) and not counted. (Parallel
+  guesses on *different* accounts from one address can overshoot that address's allowance by at most
+  this number.)
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -40,6 +49,8 @@ SESSION_COOKIE = "roadsafe_session"
 LOGIN_COOKIE = "roadsafe_login"
 MIN_PASSWORD = 10
 _TOUCH_EVERY = 60.0  # seconds: last_seen is written at most this often
+_ACCOUNT_STRIPES = 64  # per-account login locks (striped: bounded memory whatever the logins tried)
+_ACCOUNT_WAIT = 30.0  # seconds an attempt waits for the others on its account before "busy"
 
 
 def check_password_rules(password: str) -> str | None:
@@ -71,7 +82,9 @@ class Session:
 @dataclass(frozen=True)
 class LoginResult:
     user: User | None
-    limited: bool = False
+    limited: str | None = None  # "login" / "client": which key must wait
+    wait: float = 0.0  # seconds before that key may try again
+    busy: bool = False  # too many password checks at once
     cookie: str | None = None
 
 
@@ -88,6 +101,8 @@ class Auth:
         self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
         self._sessions = URLSafeTimedSerializer(config.secret, salt="roadsafe-portal-session")
         self._prelogin = URLSafeTimedSerializer(config.secret, salt="roadsafe-portal-login")
+        self._hashing = threading.BoundedSemaphore(max(1, config.max_concurrent_hashes))
+        self._accounts = [threading.Lock() for _ in range(_ACCOUNT_STRIPES)]
 
     # ------------------------------------------------------------------ passwords
 
@@ -104,24 +119,45 @@ class Auth:
         if not found or not enabled:
             return None
         if self.hasher.check_needs_rehash(stored):
-            self.store.set_password_hash(login, self.hasher.hash(password))
+            self.store.set_password_hash(login, self.hasher.hash(password), end_sessions=False)
         return self.store.get_user(login)
 
     # ------------------------------------------------------------------ login / logout
 
-    def login(self, login: str, password: str, client: str) -> LoginResult:
-        """Check a login under the rate limit; on success start a session (``cookie`` is its value)."""
+    def _delay(self, key: str, failures: int) -> float:
+        """Seconds a key waits after ``failures`` counted attempts (exponential beyond the free ones)."""
         cfg = self.config
-        now = self.clock()
+        free = cfg.login_failures_per_login if key.startswith("login:") else cfg.login_failures_per_ip
+        if failures < free:
+            return 0.0
+        return min(cfg.login_backoff_seconds * 2 ** (failures - free), cfg.login_backoff_max)
+
+    def login(self, login: str, password: str, client: str) -> LoginResult:
+        """Check a login under the throttle; on success start a session (``cookie`` is its value)."""
+        cfg = self.config
         login = normalise_login(login)[:128]
-        by_login, by_client = self.store.failures(login, client, now - cfg.login_failure_window)
-        if by_login >= cfg.login_failures_per_login or by_client >= cfg.login_failures_per_ip:
-            return LoginResult(None, limited=True)
-        user = self._verify(login, password) if login and password else None
-        if user is None:
-            self.store.record_failure(login or "-", client, now, now - 24 * 3600)
-            return LoginResult(None)
-        self.store.clear_failures(login)
+        keys = [f"login:{login or '-'}", f"client:{client}"]
+        account = self._accounts[int(hashlib.sha256(keys[0].encode()).hexdigest()[:8], 16) % _ACCOUNT_STRIPES]
+        if not account.acquire(timeout=_ACCOUNT_WAIT):
+            return LoginResult(None, busy=True)
+        try:
+            if not self._hashing.acquire(timeout=cfg.hash_wait_seconds):
+                return LoginResult(None, busy=True)
+            try:
+                now = self.clock()
+                waiting = self.store.throttle_wait(keys, now)
+                if waiting is not None:
+                    key, wait = waiting
+                    return LoginResult(None, limited=key.split(":", 1)[0], wait=wait)
+                user = self._verify(login, password) if login and password else None
+            finally:
+                self._hashing.release()
+            if user is None:
+                self.store.record_failure(keys, now, self._delay)
+                return LoginResult(None)
+            self.store.clear_throttle(keys[0])
+        finally:
+            account.release()
         self.store.touch_login(user.login)
         raw = secrets.token_urlsafe(32)
         self.store.create_session(_hash_id(raw), user.login, secrets.token_urlsafe(32), now, client)

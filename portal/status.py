@@ -1,9 +1,10 @@
 """What the pages show: every attempt of a unit, and the state of each (form, unit, week), from
 
-- the published snapshot (``raw.submissions`` / ``raw.submission_messages``, opened read-only), the record
-  of everything ingestion has processed, and
-- the receipt sidecars in the landing zone whose id is not in the snapshot yet (pending: landed, to be
-  loaded by the next ingest run), with the dry-run answer the portal gave for its own uploads.
+- the published snapshot's marts (``marts.fct_submissions`` / ``marts.fct_submission_messages``, opened
+  read-only), the record of everything ingestion has processed and the build has published, and
+- the receipt sidecars in the landing zone: those whose id is not in the snapshot yet are pending (landed,
+  to be loaded by the next ingest run), with the dry-run answer the portal gave for its own uploads; the
+  others give the landing details the marts leave out (where the file is stored, who sent it).
 
 Nothing here writes anything.
 """
@@ -160,36 +161,39 @@ class PortalData:
     def _connect(self):
         import duckdb
 
-        path = self.settings.published
-        if not os.path.isfile(path):
-            return None
+        from roadsafe.warehouse import SnapshotMissing, open_snapshot
+
         try:
-            con = duckdb.connect(str(path), read_only=True)
+            con = open_snapshot(self.settings.published)
+        except SnapshotMissing:
+            return None
         except duckdb.Error as exc:
-            log.warning("published snapshot %s not readable: %s", path, exc)
+            log.warning("published snapshot %s not readable: %s", self.settings.published, exc)
             self.snapshot_error = str(exc)
             return None
         try:
             con.execute(f"set TimeZone = '{self.campaign.frame.timezone}'")
             ok = con.execute(
-                "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'submissions'"
+                "select count(*) from duckdb_tables() where schema_name = 'marts' "
+                "and table_name in ('fct_submissions', 'fct_submission_messages')"
             ).fetchall()[0][0]
         except duckdb.Error as exc:
             con.close()
             self.snapshot_error = str(exc)
             return None
-        if not ok:
+        if ok != 2:
             con.close()
             return None
         return con
 
     _COLUMNS = (
         "submission_id, receipt_id, unit_id, form_code, period_no, original_name, size_bytes, channel, "
-        "submitted_by, received_at, status, superseded_by, due_at, minutes_late, row_count, error_count, "
-        "warning_count, stored_path"
+        "received_at, status, superseded_by, due_at, minutes_late, row_count, error_count, warning_count"
     )
 
-    def _snapshot_rows(self, unit_id: str | None, with_messages: bool) -> tuple[list[Attempt], set[str]]:
+    def _snapshot_rows(
+        self, unit_id: str | None, with_messages: bool, landed: dict[str, PendingReceipt]
+    ) -> tuple[list[Attempt], set[str]]:
         con = self._connect()
         if con is None:
             return [], set()
@@ -197,48 +201,50 @@ class PortalData:
             self.snapshot_available = True
             where, params = ("where unit_id = ?", [unit_id]) if unit_id else ("", [])
             rows = con.execute(
-                f"select {self._COLUMNS} from raw.submissions {where} order by received_at, submission_id",
+                f"select {self._COLUMNS} from marts.fct_submissions {where} order by received_at, submission_id",
                 params,
             ).fetchall()
             loaded = {
                 r[0]
                 for r in con.execute(
-                    "select receipt_id from raw.submissions where receipt_id is not null"
+                    "select receipt_id from marts.fct_submissions where receipt_id is not null"
                 ).fetchall()
             }
-            attempts = [
-                Attempt(
-                    key=r[0],
-                    submission_id=r[0],
-                    receipt_id=r[1],
-                    unit_id=r[2],
-                    form_code=r[3],
-                    period_no=r[4],
-                    original_name=r[5],
-                    size_bytes=r[6],
-                    channel=r[7],
-                    submitted_by=r[8],
-                    received_at=self._aware(r[9]),
-                    status=r[10],
-                    superseded_by=r[11],
-                    due_at=self._aware(r[12]) if r[12] else None,
-                    minutes_late=r[13],
-                    row_count=r[14],
-                    error_count=r[15],
-                    warning_count=r[16],
-                    stored_path=r[17],
+            attempts = []
+            for r in rows:
+                sidecar = landed.get(r[1]) if r[1] else None
+                attempts.append(
+                    Attempt(
+                        key=r[0],
+                        submission_id=r[0],
+                        receipt_id=r[1],
+                        unit_id=r[2],
+                        form_code=r[3],
+                        period_no=r[4],
+                        original_name=r[5],
+                        size_bytes=r[6],
+                        channel=r[7],
+                        submitted_by=sidecar.submitted_by if sidecar else None,
+                        received_at=self._aware(r[8]),
+                        status=r[9],
+                        superseded_by=r[10],
+                        due_at=self._aware(r[11]) if r[11] else None,
+                        minutes_late=r[12],
+                        row_count=r[13],
+                        error_count=r[14],
+                        warning_count=r[15],
+                        stored_path=sidecar.stored_path if sidecar else None,
+                    )
                 )
-                for r in rows
-            ]
             if with_messages and attempts:
                 by_id = {a.submission_id: a for a in attempts}
                 for sid, sev, text, sheet, row_no, header, value in con.execute(
                     """
-                    select m.submission_id, m.severity, m.message, m.sheet, m.row_no, m.column_header, m.value
-                    from raw.submission_messages m join raw.submissions s using (submission_id)
-                    where s.unit_id = ?
-                    qualify row_number() over (partition by m.submission_id order by m.seq) <= 200
-                    order by m.submission_id, m.seq
+                    select submission_id, severity, message, sheet, row_no, column_header, value
+                    from marts.fct_submission_messages
+                    where unit_id = ?
+                    qualify row_number() over (partition by submission_id order by seq) <= 200
+                    order by submission_id, seq
                     """,
                     [unit_id],
                 ).fetchall():
@@ -253,10 +259,12 @@ class PortalData:
             value = value.replace(tzinfo=dt.UTC)
         return value.astimezone(self.tz) if self.tz else value
 
-    def _pending(self, loaded: set[str], unit_id: str | None) -> list[Attempt]:
+    def _pending(
+        self, loaded: set[str], unit_id: str | None, landed: dict[str, PendingReceipt]
+    ) -> list[Attempt]:
         portal = {r["receipt_id"]: r for r in self.store.attempts(unit_id)}
         out = []
-        for rec in _RECEIPTS.get(self.settings):
+        for rec in landed.values():
             if rec.receipt_id in loaded or (unit_id and rec.unit_id != unit_id):
                 continue
             mine = portal.get(rec.receipt_id)
@@ -297,8 +305,9 @@ class PortalData:
 
     def attempts(self, unit_id: str | None, *, with_messages: bool = False) -> list[Attempt]:
         """Every attempt (of one unit, or of all units), oldest first: processed, then still pending."""
-        done, loaded = self._snapshot_rows(unit_id, with_messages)
-        return done + self._pending(loaded, unit_id)
+        landed = {r.receipt_id: r for r in _RECEIPTS.get(self.settings)}
+        done, loaded = self._snapshot_rows(unit_id, with_messages, landed)
+        return done + self._pending(loaded, unit_id, landed)
 
     # ------------------------------------------------------------------ states
 

@@ -6,7 +6,8 @@ each upload — and never anything of the warehouse: the portal does not write D
 =================  ========================================================================================
 ``users``          login, unit_id (null for the office), role ``unit``/``office``, argon2 hash, enabled
 ``sessions``       sha256 of the session id (the cookie holds the id, signed), login, CSRF token, times
-``login_failures`` one row per failed login (login, client address, time) for the rate limit
+``login_throttle`` per account (``login:…``) and per client address (``client:…``): failed attempts
+                   and the time before which no further attempt is checked (exponential back-off)
 ``attempts``       one row per upload: the receipt id, the dry-run status and messages, the Airflow event
 =================  ========================================================================================
 """
@@ -44,14 +45,12 @@ create table if not exists sessions (
     client     text
 );
 create index if not exists sessions_login on sessions (login);
-create table if not exists login_failures (
-    id     integer primary key,
-    login  text not null,
-    client text not null,
-    at     real not null
+create table if not exists login_throttle (
+    key       text primary key,
+    failures  integer not null,
+    next_at   real not null,
+    last_at   real not null
 );
-create index if not exists login_failures_login on login_failures (login, at);
-create index if not exists login_failures_client on login_failures (client, at);
 create table if not exists attempts (
     receipt_id     text primary key,
     login          text not null,
@@ -103,14 +102,11 @@ class Store:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.chmod(self.path.parent, 0o700)
-        except OSError:
-            pass
-        if not self.path.exists():
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
-            os.close(fd)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.path.parent, 0o700)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)  # 0600 whatever the umask
+        os.close(fd)
+        os.chmod(self.path, 0o600)
         with self.connect() as con:
             con.executescript(_SCHEMA)
 
@@ -159,12 +155,16 @@ class Store:
             ).fetchone()
         return (row[0], bool(row[1])) if row else None
 
-    def set_password_hash(self, login: str, password_hash: str) -> bool:
+    def set_password_hash(self, login: str, password_hash: str, *, end_sessions: bool = True) -> bool:
+        """A new password; its sessions end too (not when a login merely rehashes the same password)."""
+        login = normalise_login(login)
         with self.connect() as con:
             cur = con.execute(
                 "update users set password_hash = ?, updated_at = ? where login = ?",
-                [password_hash, _now_text(), normalise_login(login)],
+                [password_hash, _now_text(), login],
             )
+            if end_sessions:
+                con.execute("delete from sessions where login = ?", [login])
             return cur.rowcount == 1
 
     def set_enabled(self, login: str, enabled: bool) -> bool:
@@ -219,30 +219,48 @@ class Store:
                 "delete from sessions where last_seen < ? or created_at < ?", [idle_before, created_before]
             )
 
-    # ------------------------------------------------------------------ failed logins
+    # ------------------------------------------------------------------ login throttle
 
-    def failures(self, login: str, client: str, since: float) -> tuple[int, int]:
+    def throttle_wait(self, keys: list[str], now: float) -> tuple[str, float] | None:
+        """(key, seconds) of the first key that must still wait, or None."""
+        marks = ", ".join("?" for _ in keys)
         with self.connect() as con:
-            by_login = con.execute(
-                "select count(*) from login_failures where login = ? and at >= ?",
-                [normalise_login(login), since],
-            ).fetchone()[0]
-            by_client = con.execute(
-                "select count(*) from login_failures where client = ? and at >= ?", [client, since]
-            ).fetchone()[0]
-        return by_login, by_client
-
-    def record_failure(self, login: str, client: str, now: float, keep_after: float) -> None:
-        with self.connect() as con:
-            con.execute(
-                "insert into login_failures (login, client, at) values (?, ?, ?)",
-                [normalise_login(login), client, now],
+            rows = dict(
+                con.execute(
+                    f"select key, next_at from login_throttle where key in ({marks})", keys
+                ).fetchall()
             )
-            con.execute("delete from login_failures where at < ?", [keep_after])
+        for key in keys:
+            if rows.get(key, 0.0) > now:
+                return key, rows[key] - now
+        return None
 
-    def clear_failures(self, login: str) -> None:
+    def record_failure(self, keys: list[str], now: float, delay) -> None:
+        """Count a failed attempt against every key, atomically (``BEGIN IMMEDIATE``); ``delay(key,
+        failures)`` gives the wait after that many failures (0: none). Old idle rows are dropped."""
         with self.connect() as con:
-            con.execute("delete from login_failures where login = ?", [normalise_login(login)])
+            con.execute("begin immediate")
+            try:
+                for key in keys:
+                    row = con.execute("select failures from login_throttle where key = ?", [key]).fetchone()
+                    failures = (row[0] if row else 0) + 1
+                    con.execute(
+                        "insert into login_throttle (key, failures, next_at, last_at) values (?, ?, ?, ?) "
+                        "on conflict (key) do update set failures = excluded.failures, "
+                        "next_at = excluded.next_at, last_at = excluded.last_at",
+                        [key, failures, now + delay(key, failures), now],
+                    )
+                con.execute(
+                    "delete from login_throttle where last_at < ? and next_at < ?", [now - 86400, now]
+                )
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+
+    def clear_throttle(self, key: str) -> None:
+        with self.connect() as con:
+            con.execute("delete from login_throttle where key = ?", [key])
 
     # ------------------------------------------------------------------ upload attempts
 

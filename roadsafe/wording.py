@@ -25,6 +25,8 @@ __all__ = [
     "cn_moment",
     "cn_month",
     "cn_month_day",
+    "cn_size",
+    "cn_span",
     "cn_numeral",
     "cn_short",
     "cn_time",
@@ -129,3 +131,21 @@ def cn_countdown(seconds: float) -> str:
     if hours:
         return f"{hours}小时{minutes}分钟"
     return f"{minutes}分钟" if minutes else "不到1分钟"
+
+
+def cn_span(start: dt.date, end: dt.date, with_year: bool = True) -> str:
+    """``2022年5月5日至5月11日`` (one day: ``2022年6月30日``); ``5月5日至5月11日`` without the year."""
+    first = cn_date(start, with_year)
+    if start == end:
+        return first
+    return f"{first}至{cn_date(end, with_year and end.year != start.year)}"
+
+
+def cn_size(n: int | None) -> str:
+    """A file size: ``512 字节``, ``3.4 KB``, ``1.2 MB``, ``2.0 GB`` (``—`` when unknown)."""
+    if n is None:
+        return "—"
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} 字节"

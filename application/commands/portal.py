@@ -6,7 +6,7 @@
 ``roadsafe user add LOGIN --office [--password-stdin]``           an account for the campaign office
 ``roadsafe user list``                                            every account
 ``roadsafe user disable LOGIN`` / ``enable LOGIN``                 stop (and end its sessions) / allow again
-``roadsafe user password LOGIN [--password-stdin]``               set a new password
+``roadsafe user password LOGIN [--password-stdin]``               set a new password (ends its sessions)
 ================================================================  ============================================
 
 Without ``--password-stdin`` a random password is generated and printed once. Only light modules are
@@ -127,18 +127,21 @@ def _set_enabled(enabled: bool):
 
 @_friendly
 def _user_password(args: argparse.Namespace) -> int:
+    from portal.store import normalise_login
+
     store = _store(args.settings)
     if store.get_user(args.login) is None:
         raise LookupError(f"账号“{args.login}”不存在。")
     password, generated = _password(args)
     store.set_password_hash(args.login, _hasher().hash(password))
-    store.clear_failures(args.login)
-    print(f"账号 {args.login} 的密码已重置。")
+    store.clear_throttle(f"login:{normalise_login(args.login)}")
+    print(f"账号 {args.login} 的密码已重置（该账号已登录的会话同时失效）。")
     if generated:
         print(f"新密码：{password}（仅显示这一次，请妥善转交）")
     return 0
 
 
+@_friendly
 def _portal(args: argparse.Namespace) -> int:
     import logging
 

@@ -38,7 +38,8 @@ def make_client(settings):
     clients = []
 
     def make(**overrides):
-        values = {"secret": b"portal-test-secret-" * 3, "now_text": NOW}
+        # TestClient talks plain http in-process (as on loopback): cookies without Secure
+        values = {"secret": b"portal-test-secret-" * 3, "now_text": NOW, "secure_cookies": False}
         values.update(overrides)
         config = PortalConfig(settings=settings, **values)
         client = TestClient(create_app(config), raise_server_exceptions=False)

@@ -70,10 +70,10 @@ def fill_f1(template: Path, out: Path, week: int, *, wrong: bool = False) -> Pat
 
 
 def seed_home(home: Path) -> Settings:
-    """A home whose published snapshot holds week 4's F1 of 市公安局 and of 浔阳区 (accepted)."""
+    """A home whose published snapshot (built by dbt) holds week 4's F1 of 市公安局 and of 浔阳区 (accepted)."""
+    from application.build import run_build
     from ingest.service import submit
     from ingest.templates import write_template
-    from roadsafe.warehouse import publish_snapshot
 
     settings = Settings(home=home).ensure()
     campaign = settings.campaign()
@@ -84,7 +84,8 @@ def seed_home(home: Path) -> Settings:
         filled = fill_f1(tpl, work / f"{name}-F1-第4周.xlsx", 4)
         receipt = submit(settings, filled, unit=unit_id, received_at=at(2022, 5, 5, 9), channel="cli")
         assert receipt.status == "accepted", receipt.text()
-    publish_snapshot(settings)
+    build = run_build(settings)
+    assert build.ok, build
     return settings
 
 

@@ -1,5 +1,5 @@
 """The asset event against a real Airflow api-server (3.3, simple auth manager with a password): the
-portal logs in (``POST /auth/token``), finds ``roadsafe_inbox`` by name (registered by a real
+portal logs in with its own non-admin account (role ``op``, not ``admin``; ``POST /auth/token``), finds ``roadsafe_inbox`` by name (registered by a real
 dag-processor from ``dags/``) and posts the event; Airflow records it with the receipt in ``extra``.
 
 Only the api-server and the dag-processor run (no scheduler: starting the DAG is Airflow's business and
@@ -25,11 +25,11 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 
 
-def _env(home: Path, port: int, password: str) -> dict[str, str]:
+def _env(home: Path, port: int, passwords: dict[str, str]) -> dict[str, str]:
     af = home / "airflow"
     af.mkdir(parents=True, exist_ok=True)
     pwfile = af / "passwords.json"
-    pwfile.write_text(json.dumps({"admin": password}), encoding="utf-8")
+    pwfile.write_text(json.dumps(passwords), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ROADSAFE_"))}
     env.update(
         {
@@ -45,7 +45,7 @@ def _env(home: Path, port: int, password: str) -> dict[str, str]:
             "AIRFLOW__CORE__AUTH_MANAGER": (
                 "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
             ),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,roadsafe_portal:op,reader:viewer",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(pwfile),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__API__PORT": str(port),
@@ -89,7 +89,10 @@ def _wait(predicate, timeout, procs, what):
 def test_asset_event_reaches_a_real_airflow(settings, make_client, login_as, tmp_path):
     port = free_port()
     password = secrets.token_urlsafe(12)
-    env = _env(tmp_path / "af-home", port, password)
+    portal_pw = secrets.token_urlsafe(12)
+    env = _env(
+        tmp_path / "af-home", port, {"admin": password, "roadsafe_portal": portal_pw, "reader": portal_pw}
+    )
     logs = tmp_path / "logs"
     logs.mkdir()
     migrate = subprocess.run(
@@ -125,7 +128,7 @@ def test_asset_event_reaches_a_real_airflow(settings, make_client, login_as, tmp
 
         inbox = _wait(asset, 180, procs, "the roadsafe_inbox asset (dag-processor)")
 
-        client = make_client(airflow_url=base, airflow_username="admin", airflow_password=password)
+        client = make_client(airflow_url=base, airflow_username="roadsafe_portal", airflow_password=portal_pw)
         login_as(client, "gongan")
         tpl = tmp_path / "tpl.xlsx"
         tpl.write_bytes(client.get("/templates/F1.xlsx?week=5").content)
@@ -148,17 +151,21 @@ def test_asset_event_reaches_a_real_airflow(settings, make_client, login_as, tmp
         assert events[0]["extra"]["channel"] == "portal"
         print(f"upload with a real Airflow event: {elapsed:.2f} s")
 
-        # a wrong password is reported as "will be processed later", not as an error page
-        bad = make_client(airflow_url=base, airflow_username="admin", airflow_password="wrong")
-        login_as(bad, "gongan")
-        page = bad.get("/upload")
-        good2 = fill_f1(tpl, tmp_path / "F1-6.xlsx", 6)
-        resp = bad.post(
-            "/upload",
-            data={"csrf_token": csrf_of(page.text), "form": "F1", "week": "6"},
-            files={"file": ("F1-6.xlsx", good2.read_bytes())},
-        )
-        assert resp.status_code == 200 and "数据处理服务暂时无法连接" in text_of(resp.text)
+        # a wrong password, or an account without the right to create asset events (viewer), is
+        # reported as "will be processed later", not as an error page; no event is recorded
+        for week, (user, pw) in enumerate((("roadsafe_portal", "wrong"), ("reader", portal_pw)), start=6):
+            bad = make_client(airflow_url=base, airflow_username=user, airflow_password=pw)
+            login_as(bad, "gongan")
+            page = bad.get("/upload")
+            again = fill_f1(tpl, tmp_path / f"F1-{week}.xlsx", week)
+            resp = bad.post(
+                "/upload",
+                data={"csrf_token": csrf_of(page.text), "form": "F1", "week": str(week)},
+                files={"file": (again.name, again.read_bytes())},
+            )
+            assert resp.status_code == 200 and "数据处理服务暂时无法连接" in text_of(resp.text), user
+        events = _call("GET", f"{base}/api/v2/assets/events?asset_id={inbox['id']}", token=jwt)
+        assert len(events["asset_events"]) == 1
     finally:
         for _name, p, _log in procs:
             if p.poll() is None:

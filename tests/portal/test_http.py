@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import time
 import zipfile
 
@@ -104,26 +105,34 @@ def test_login_redirects_only_within_the_site(client):
         client.cookies.clear()
 
 
-def test_rate_limit_per_login(client, login_as, settings):
+def test_login_back_off_per_account(client, login_as, settings):
     for _ in range(5):
         assert login_as(client, "gongan", "wrong-password-1").status_code == 401
-    resp = login_as(client, "gongan")  # the right password, but locked
-    assert resp.status_code == 429
-    assert "登录失败次数过多" in text_of(resp.text) and "10分钟后再试" in text_of(resp.text)
-    # another account from the same address is not locked by this one
+    resp = login_as(client, "gongan")  # the right password, but the account must wait
+    assert resp.status_code == 429 and int(resp.headers["retry-after"]) >= 30
+    assert "登录失败次数过多" in text_of(resp.text) and "该账号需等待" in text_of(resp.text)
+    # another account from the same address is not held back by this one
     assert login_as(client, "xunyang").status_code == 303
-    # once the window has passed the account logs in again
+    # a back-off, not a lock: once the wait is over the next wrong password doubles it …
     with _store(settings).connect() as con:
-        con.execute("update login_failures set at = at - 601")
+        con.execute("update login_throttle set next_at = 0 where key = 'login:gongan'")
+    assert login_as(client, "gongan", "wrong-password-1").status_code == 401
+    resp = login_as(client, "gongan")
+    assert resp.status_code == 429 and int(resp.headers["retry-after"]) >= 60
+    # … and the right password after the wait logs in (and clears the count)
+    with _store(settings).connect() as con:
+        con.execute("update login_throttle set next_at = 0 where key = 'login:gongan'")
     assert login_as(client, "gongan").status_code == 303
+    with _store(settings).connect() as con:
+        assert con.execute("select count(*) from login_throttle where key = 'login:gongan'").fetchone()[0] == 0
 
 
-def test_rate_limit_per_client_address(make_client, login_as):
+def test_login_back_off_per_client_address(make_client, login_as):
     client = make_client(login_failures_per_ip=6)
     for i in range(6):
         assert login_as(client, f"guess{i}", "wrong-password-1").status_code == 401
     resp = login_as(client, "office")
-    assert resp.status_code == 429 and "本机" in text_of(resp.text)
+    assert resp.status_code == 429 and "本机需等待" in text_of(resp.text)
 
 
 def test_expired_session(client, login_as, settings):
@@ -363,6 +372,7 @@ def test_no_stack_trace_to_users(client, login_as, settings, caplog, monkeypatch
     with caplog.at_level(logging.ERROR, logger="roadsafe.portal"):
         resp = client.get("/")
     assert resp.status_code == 500
+    assert resp.headers["x-content-type-options"] == "nosniff" and "content-security-policy" in resp.headers
     text = text_of(resp.text)
     assert "系统内部错误" in text and "错误编号" in text
     assert "Traceback" not in resp.text and "secret internal detail" not in resp.text
@@ -405,6 +415,18 @@ def test_rejected_upload_is_recorded_and_ingestion_agrees(client, login_as, sett
     (receipt,) = process_inbox(settings)
     assert receipt.status == "rejected" and receipt.error_count == 3
     assert receipt.original_name == "F1-错误.xlsx"
+    # once built and published, the page reads the attempt and its messages from the marts
+    # (fct_submissions / fct_submission_messages), the sender and the file from the landing receipt
+    from application.build import run_build
+
+    assert run_build(settings).ok
+    page = client.get("/history")
+    row = next(r for r in page.text.split('<tr class="attempt"')[1:] if "F1-错误.xlsx" in r)
+    shown = text_of(row)
+    assert receipt.submission_id in shown and "未受理" in shown and "待入库" not in shown
+    assert "第6行“检验情况/已检验数”列：数值“七百多”无法识别" in shown and "gongan" in shown
+    key = re.search(r'href="/files/([^"]+)"', row).group(1)
+    assert client.get(f"/files/{key}").content == bad.read_bytes()
 
 
 def test_accepted_upload_posts_the_asset_event(make_client, login_as, settings, tmp_path):
@@ -434,9 +456,9 @@ def test_accepted_upload_posts_the_asset_event(make_client, login_as, settings, 
     loaded = process_inbox(settings)
     assert [r.status for r in loaded] == ["accepted", "accepted"]
     # once the build publishes the snapshot the pages show the registry's answer
-    from roadsafe.warehouse import publish_snapshot
+    from application.build import run_build
 
-    publish_snapshot(settings)
+    assert run_build(settings).ok
     assert _this_week_state(client.get("/").text, "F1") == "已受理"
     history = text_of(client.get("/history").text)
     assert loaded[0].submission_id in history and "待入库" not in history.split("。", 2)[-1]

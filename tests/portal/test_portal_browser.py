@@ -50,7 +50,7 @@ def _cli(args, env, stdin=None):
 
 @pytest.fixture(scope="module")
 def airflow():
-    with FakeAirflow(username="admin", password="af-secret") as fake:
+    with FakeAirflow(username="roadsafe_portal", password="af-secret") as fake:
         yield fake
 
 
@@ -62,8 +62,9 @@ def portal(seeded, tmp_path_factory, airflow):
     env.update(
         ROADSAFE_HOME=str(settings.home),
         ROADSAFE_PORTAL_NOW=NOW,
+        ROADSAFE_PORTAL_PLAIN_HTTP="1",
         ROADSAFE_AIRFLOW_URL=airflow.url,
-        ROADSAFE_AIRFLOW_USERNAME="admin",
+        ROADSAFE_AIRFLOW_USER="roadsafe_portal",
         ROADSAFE_AIRFLOW_PASSWORD="af-secret",
         PYTHONDONTWRITEBYTECODE="1",
     )

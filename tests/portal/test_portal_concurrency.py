@@ -97,14 +97,17 @@ class _Browser:
 def portal(seeded, tmp_path):
     """A running ``roadsafe portal`` (its own home, a fake Airflow): (base URL, settings, env, airflow)."""
     settings = copy_home(seeded, tmp_path / "home")
-    with FakeAirflow(username="admin", password="af-secret") as airflow:
+    with FakeAirflow(username="roadsafe_portal", password="af-secret") as airflow:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ROADSAFE_", "AIRFLOW"))}
         env.update(
             ROADSAFE_HOME=str(settings.home),
             ROADSAFE_PORTAL_NOW=NOW,
+            ROADSAFE_PORTAL_PLAIN_HTTP="1",
+            ROADSAFE_PORTAL_UPLOADS_PER_USER="10",
+            ROADSAFE_PORTAL_UPLOADS_TOTAL="20",
             ROADSAFE_PORTAL_SECRET="concurrency-test-secret-" * 2,
             ROADSAFE_AIRFLOW_URL=airflow.url,
-            ROADSAFE_AIRFLOW_USERNAME="admin",
+            ROADSAFE_AIRFLOW_USER="roadsafe_portal",
             ROADSAFE_AIRFLOW_PASSWORD="af-secret",
             PYTHONDONTWRITEBYTECODE="1",
         )

@@ -1,6 +1,8 @@
 -- Every submission attempt of the active campaign (accepted, rejected, duplicate): grain submission_id.
--- What readers need for the correction log and the receipts, without the landing details (stored_path,
--- submitted_by, file hash stay in raw.submissions).
+-- What readers need for the correction log, the receipts and the upload portal, without the landing
+-- details (stored_path, submitted_by, file hash stay in raw.submissions).
+--   receipt_id         the landing receipt the attempt was loaded from (the portal matches its pending
+--                      uploads with it; an opaque id, nothing of the file's place or its sender)
 --   period_no          as declared or detected; may lie outside the campaign (in_campaign_period false)
 --                      or be unknown, for rejected attempts; form_code and unit_id may be unknown too
 --   due_at, minutes_late  as ingest told the submitter on the receipt (0 = on time)
@@ -46,7 +48,9 @@ final as (
         submissions.error_count,
         submissions.warning_count,
         submissions.original_name,
+        submissions.size_bytes,
         submissions.channel,
+        submissions.receipt_id,
     from submissions
     inner join campaign on submissions.campaign_code = campaign.campaign_code
     left join versions on submissions.submission_id = versions.submission_id

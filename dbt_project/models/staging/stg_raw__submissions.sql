@@ -7,12 +7,14 @@ source as (
 renamed as (
     select
         submission_id,
+        receipt_id,
         campaign_code,
         form_code,
         unit_id,
         cast(period_no as integer) as period_no,
         file_sha256,
         original_name,
+        cast(size_bytes as bigint) as size_bytes,
         stored_path,
         channel,
         submitted_by,
