@@ -139,7 +139,7 @@ def build_bulletin(data: BulletinData, meta: EditionMeta) -> Document:
     for g in goals.iter_rows(named=True):
         overview.append(
             f"总体目标方面，{g['unit_name']}{g['indicator_name']}为{fmt_value(g['actual'], g['kind'])}"
-            f"（目标{fmt_value(g['target'], g['kind'])}，序时进度{fmt_value(g['expected'], g['kind'])}），"
+            f"（目标{fmt_value(g['target'], g['kind'])}{'（暂定）' if g['target_is_assumption'] else ''}，序时进度{fmt_value(g['expected'], g['kind'])}），"
             f"{g['status'] or '—'}。"
         )
         if g["indicator_code"] in lagging:
@@ -303,8 +303,10 @@ def _sheets(
             "实际完成": [fmt_value(v, k) for v, k in zip(values["actual"], values["kind"], strict=True)],
             "序时进度": [fmt_value(v, k) for v, k in zip(values["expected"], values["kind"], strict=True)],
             "目标": [
-                None if t is None else fmt_value(t, k)
-                for t, k in zip(values["target"], values["kind"], strict=True)
+                None if t is None else fmt_value(t, k) + ("（暂定）" if a else "")
+                for t, k, a in zip(
+                    values["target"], values["kind"], values["target_is_assumption"], strict=True
+                )
             ],
             "状态": values["status"].to_list(),
             "实际值": values["actual"].to_list(),

@@ -231,8 +231,8 @@ def read_reference(con: duckdb.DuckDBPyConnection) -> Reference:
 _INDICATOR_SELECT = """
 select v.indicator_code, i.name as indicator_name, i.kind, i.direction, i.is_goal,
        v.unit_id, u.name as unit_name, u.kind as unit_kind, u.sort_order as unit_order,
-       v.period_no, v.numerator, v.denominator, v.actual, v.target, v.deadline, v.baseline,
-       v.expected, v.gap, v.status
+       v.period_no, v.numerator, v.denominator, v.actual, v.target, v.target_is_assumption, v.deadline,
+       v.baseline, v.expected, v.gap, v.status
 from marts.fct_indicator_values v
 join ref.indicators i using (indicator_code)
 join ref.units u using (unit_id)
@@ -257,8 +257,9 @@ def read_indicator_values(
     """Indicator values with names.
 
     Columns: indicator_code, indicator_name, kind (``rate``/``count``), direction, is_goal, unit_id,
-    unit_name, unit_kind, unit_order, period_no, numerator, denominator, actual, target, deadline,
-    baseline, expected (序时进度), gap, status.
+    unit_name, unit_kind, unit_order, period_no, numerator, denominator, actual, target,
+    target_is_assumption (the office's target, not the plan's: shown （暂定）), deadline, baseline,
+    expected (序时进度), gap, status.
 
     Parameters
     ----------

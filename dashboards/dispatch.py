@@ -65,6 +65,7 @@ class UnitDispatch:
     behind: int
     missing: int
     upcoming: int
+    co: int = 0  # co-responsible tasks not yet done
 
 
 _EMPTY = {"category": pl.String, "item": pl.String, "deadline": pl.String, "situation": pl.String}
@@ -79,17 +80,19 @@ def dispatch_items(data: DispatchData, meta: EditionMeta, unit_id: str) -> pl.Da
     lead_tasks = roles.filter(pl.col("role") == "lead")["task_no"].to_list()
     co_tasks = roles.filter(pl.col("role") == "co")["task_no"].to_list()
     bad = list(BAD_STATUSES) + ["未启动"]
-    for task in data.tasks.filter(pl.col("status").is_in(bad)).sort("task_no").iter_rows(named=True):
-        if task["task_no"] in lead_tasks:
-            category = "牵头任务"
-        elif task["task_no"] in co_tasks:
+    for task in data.tasks.sort("task_no").iter_rows(named=True):
+        if task["task_no"] in lead_tasks and task["status"] in bad:
+            category, item = "牵头任务", f"任务{task['task_no']} {task['title']}"
+        elif task["task_no"] in co_tasks and task["status"] != "已完成":
+            # a co-responsible unit owes its part of the work and of the progress text until the task is done
             category = "协办任务"
+            item = f"任务{task['task_no']} {task['title']}（牵头单位：{task['lead_names']}）"
         else:
             continue
         rows.append(
             {
                 "category": category,
-                "item": f"任务{task['task_no']} {task['title']}",
+                "item": item,
                 "deadline": fmt_deadline(task["deadline"]),
                 "situation": task["status"],
             }
@@ -185,10 +188,14 @@ def build_dispatch(data: DispatchData, meta: EditionMeta) -> Document:
     pages: list[UnitDispatch] = []
     for unit_id, unit_name in _units(data):
         items = dispatch_items(data, meta, unit_id)
-        behind = items.filter(pl.col("category").is_in(["牵头任务", "协办任务", "指标滞后"])).height
+        behind = items.filter(
+            pl.col("category").is_in(["牵头任务", "指标滞后"])
+            | ((pl.col("category") == "协办任务") & pl.col("situation").is_in([*BAD_STATUSES, "未启动"]))
+        ).height
+        co = items.filter(pl.col("category") == "协办任务").height
         missing = items.filter(pl.col("category") == "缺报报表").height
         upcoming = items.filter(pl.col("category") == "下周到期").height
-        pages.append(UnitDispatch(unit_id, unit_name, items, behind, missing, upcoming))
+        pages.append(UnitDispatch(unit_id, unit_name, items, behind, missing, upcoming, co))
     overview = pl.DataFrame(
         {
             "unit_name": [p.unit_name for p in pages],
@@ -210,6 +217,7 @@ def build_dispatch(data: DispatchData, meta: EditionMeta) -> Document:
                 "behind": page.behind,
                 "missing": page.missing,
                 "upcoming": page.upcoming,
+                "co": page.co,
             }
         )
     to_follow = [p.unit_name for p in pages if p.behind or p.missing]
@@ -221,6 +229,7 @@ def build_dispatch(data: DispatchData, meta: EditionMeta) -> Document:
         overview_table=to_html(overview_gt),
         sections=sections,
         to_follow="、".join(to_follow),
+        co_duty=meta.campaign.co_duty,
         next_week_end=(meta.issue_at + LOOKAHEAD),
         window_text=f"{cn_moment(local(meta.issue_at, meta.campaign.timezone))}至"
         f"{cn_moment(local(meta.issue_at + LOOKAHEAD, meta.campaign.timezone))}",

@@ -21,6 +21,7 @@ from typing import Any
 __all__ = [
     "KINDS",
     "MONTHLY_KINDS",
+    "SPAN_KINDS",
     "WEEKLY_KINDS",
     "CampaignInfo",
     "EditionMeta",
@@ -31,13 +32,19 @@ __all__ = [
 
 WEEKLY_KINDS = ("weekly_bulletin", "dispatch_list")
 MONTHLY_KINDS = ("monthly_ranking", "monthly_summary")
-KINDS = WEEKLY_KINDS + MONTHLY_KINDS
+# Reports over several periods, issued by campaigns that define them in campaign.yml ``reports``: one per
+# half year, or one after the campaign (the yearly assessment of a standing mechanism, the 总结评估).
+SPAN_KINDS = ("half_year_summary", "yearly_assessment", "final_assessment")
+KINDS = WEEKLY_KINDS + MONTHLY_KINDS + SPAN_KINDS
 
 _DEFAULT_REPORT_NAMES = {
     "weekly_bulletin": "工作通报",
     "dispatch_list": "工作调度单",
     "monthly_ranking": "工作排名",
     "monthly_summary": "工作小结",
+    "half_year_summary": "半年工作总结",
+    "yearly_assessment": "年度考核",
+    "final_assessment": "总结评估",
 }
 
 
@@ -67,6 +74,7 @@ class CampaignInfo:
     recipients: dict[str, list[str]] = field(default_factory=dict)
     goal: str | None = None
     key_indicators: tuple[str, ...] = ()
+    co_duty: str | None = None
 
 
 def campaign_info(campaign) -> CampaignInfo:
@@ -90,6 +98,7 @@ def campaign_info(campaign) -> CampaignInfo:
         recipients={k: list(v) for k, v in frame.recipients.items()},
         goal=frame.goal,
         key_indicators=key,
+        co_duty=frame.co_duty,
     )
 
 
@@ -99,14 +108,14 @@ def _full_width_brackets(text: str) -> str:
 
 def _key_indicators(campaign, limit: int = 3) -> tuple[str, ...]:
     """Indicators to chart: those with a fixed deadline and a target, earliest deadline first, then the
-    rest, one per task; the 2022 campaign gives I09 (4月底), I02, I12 … trimmed to ``limit``."""
+    rest, one per task; the 2022 campaign gives I02, I09, then I10 (4月底) … trimmed to ``limit``."""
     candidates = []
     for code, ind in campaign.indicators.items():
         if ind.direction == "none" or ind.goal or ind.target is None or not isinstance(ind.deadline, dt.date):
             continue
         candidates.append((ind.deadline, ind.kind != "rate", code, tuple(ind.tasks)))
     chosen, seen_tasks = [], set()
-    preferred = ("I02", "I09", "I12")  # the campaign office's own choice for jiujiang-2022
+    preferred = ("I02", "I09")  # the campaign office's own choice for jiujiang-2022
     for code in preferred:
         if code in campaign.indicators and any(c[2] == code for c in candidates):
             chosen.append(code)
@@ -193,7 +202,7 @@ class EditionMeta:
         ``2022年5月`` + ``全市道路交通安全专项整治``."""
         name = self.campaign.name
         year = f"{self.start.year}年"
-        if self.month and name.startswith(year):
+        if self.label.startswith(year) and name.startswith(year):
             return name[len(year) :]
         return name
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from dashboards.edition_meta import (
     KINDS,
     MONTHLY_KINDS,
+    SPAN_KINDS,
     WEEKLY_KINDS,
     EditionMeta,
     PreviousEdition,
@@ -64,6 +65,8 @@ __all__ = [
     "plan_edition",
     "render",
     "render_edition",
+    "span_edition",
+    "span_ref",
     "weekly_edition",
     "weekly_ref",
 ]
@@ -74,8 +77,11 @@ STEMS = {
     "dispatch_list": "dispatch",
     "monthly_ranking": "ranking",
     "monthly_summary": "summary",
+    "half_year_summary": "assessment",
+    "yearly_assessment": "assessment",
+    "final_assessment": "assessment",
 }
-_SHORT = {v: k for k, v in STEMS.items()}
+_SHORT = {v: k for k, v in STEMS.items() if k not in SPAN_KINDS}  # the DAGs' short names
 
 
 def weekly_ref(period_no: int) -> str:
@@ -87,6 +93,24 @@ def monthly_ref(month: str) -> str:
     """``2022-05`` (validated)."""
     dt.date.fromisoformat(f"{month}-01")
     return month
+
+
+def span_ref(kind: str, ref: str | int | None) -> str:
+    """``period-01`` for a report issued per period (the half-year summary), ``final`` for one issued once
+    after the campaign (the yearly assessment, the 总结评估)."""
+    if kind == "half_year_summary":
+        if ref is None:
+            raise ValueError("半年工作总结须指明第几个半年（--period N）。")
+        return f"period-{int(str(ref).removeprefix('period-')):02d}"
+    return "final"
+
+
+def _normal_ref(kind: str, ref: str | int | None) -> str:
+    if kind in WEEKLY_KINDS:
+        return weekly_ref(int(str(ref).removeprefix("week-")))
+    if kind in SPAN_KINDS:
+        return span_ref(kind, ref)
+    return monthly_ref(str(ref))
 
 
 def edition_dir(settings, kind: str, ref: str) -> Path:
@@ -228,7 +252,46 @@ def _window(campaign, calendar, kind: str, ref: str, frozen_at: dt.datetime) -> 
             "cutoff": until,
             "until": until,
         }
+    if kind in SPAN_KINDS:
+        return _span_window(campaign, calendar, kind, ref, frozen_at)
     raise ValueError(f"未知的报告类型：{kind}")
+
+
+def _span_window(campaign, calendar, kind: str, ref: str, frozen_at: dt.datetime) -> dict:
+    """A span report: one half year (its forms' periods), or the whole campaign, judged on the periods
+    whose forms were due by the issue time."""
+    from roadsafe.schedule import build_schedule, form_due_at
+
+    rule = _report_rule(campaign, kind)
+    items = [i for i in build_schedule(campaign, calendar) if i.kind == kind]
+    if rule.days_after_period_end is not None:
+        period_no = int(str(ref).removeprefix("period-"))
+        try:
+            period = campaign.period(period_no)
+        except KeyError:
+            raise ValueError(f"第{period_no}期不在活动期内（共{len(campaign.periods())}期）。") from None
+        issue_at = next(i.due_at for i in items if i.ref == period.label)
+        chosen, issue_no, label = [period], period_no, period.label
+    else:
+        issue_at = items[0].due_at
+        periods = campaign.periods()
+        chosen = [p for p in periods if form_due_at(campaign, calendar, p) <= issue_at] or periods
+        issue_no, label = 1, f"{campaign.frame.start.year}年"
+    until = min(issue_at, frozen_at)
+    return {
+        "ref": span_ref(kind, ref),
+        "issue_no": issue_no,
+        "period_no": max(p.no for p in chosen),
+        "period_nos": tuple(p.no for p in chosen),
+        "month": None,
+        "label": label,
+        "start": min(p.start for p in chosen),
+        "end": max(p.end for p in chosen),
+        "issue_at": issue_at,
+        "form_due_at": None,
+        "cutoff": until,
+        "until": until,
+    }
 
 
 def _previous_ref(campaign, calendar, kind: str, window: dict) -> str | None:
@@ -236,6 +299,8 @@ def _previous_ref(campaign, calendar, kind: str, window: dict) -> str | None:
         return None
     if kind in WEEKLY_KINDS:
         return weekly_ref(window["period_no"] - 1)
+    if kind in SPAN_KINDS:
+        return span_ref(kind, window["period_no"] - 1)
     from roadsafe.schedule import month_ends
 
     return month_ends(campaign, calendar)[window["issue_no"] - 2][0]
@@ -368,7 +433,7 @@ def freeze(
     from roadsafe.warehouse import SnapshotMissing
 
     campaign = campaign or settings.campaign()
-    ref = weekly_ref(int(str(ref).removeprefix("week-"))) if kind in WEEKLY_KINDS else monthly_ref(str(ref))
+    ref = _normal_ref(kind, ref)
     folder = edition_dir(settings, kind, ref)
     if (folder / "edition.json").is_file() and (folder / "snapshot.duckdb").is_file() and not refreeze:
         return open_edition(folder)
@@ -431,6 +496,10 @@ def _builders(kind: str):
         from dashboards.ranking import build_ranking, collect_ranking
 
         return collect_ranking, build_ranking
+    if kind in SPAN_KINDS:
+        from dashboards.assessment import build_assessment, collect_assessment
+
+        return collect_assessment, build_assessment
     from dashboards.summary import build_summary, collect_summary
 
     return collect_summary, build_summary
@@ -528,6 +597,29 @@ def monthly_edition(
     return _pair(settings, MONTHLY_KINDS, month, frozen_at, refreeze)
 
 
+def span_edition(
+    settings,
+    kind: str,
+    ref: str | int | None = None,
+    *,
+    frozen_at: dt.datetime | None = None,
+    refreeze: bool = False,
+) -> Path:
+    """Freeze and render a span report (``half_year_summary`` with the period number, ``yearly_assessment``
+    or ``final_assessment``) the campaign defines; returns its folder."""
+    if kind not in SPAN_KINDS:
+        raise ValueError(f"未知的报告类型：{kind}（应为 {'、'.join(SPAN_KINDS)} 之一）")
+    campaign = settings.campaign()
+    _report_rule(campaign, kind)
+    frozen_at = frozen_at or campaign_now(campaign).replace(microsecond=0)
+    edition = freeze(
+        settings, kind, span_ref(kind, ref), frozen_at=frozen_at, refreeze=refreeze, campaign=campaign
+    )
+    if refreeze or not edition.is_rendered():
+        render_edition(edition)
+    return edition.folder
+
+
 def _pair(settings, kinds, ref, frozen_at, refreeze) -> list[Path]:
     campaign = settings.campaign()
     frozen_at = frozen_at or campaign_now(campaign).replace(microsecond=0)
@@ -594,7 +686,12 @@ def all_editions(
     wanted: list[tuple[str, str]] = []
     for item in build_schedule(campaign, calendar):
         if item.kind in KINDS and item.due_at <= frozen_at:
-            ref = weekly_ref(labels[item.ref]) if item.kind in WEEKLY_KINDS else item.ref
+            if item.kind in WEEKLY_KINDS:
+                ref = weekly_ref(labels[item.ref])
+            elif item.kind in SPAN_KINDS:
+                ref = span_ref(item.kind, labels.get(item.ref))
+            else:
+                ref = item.ref
             wanted.append((item.kind, ref))
     editions = [
         freeze(

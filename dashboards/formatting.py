@@ -68,13 +68,15 @@ def fmt_value(value: float | None, kind: str, *, digits: int = 1) -> str:
     return f"{value:,.1f}"
 
 
-def fmt_target(target: float | None, kind: str, direction: str = "up") -> str:
-    """A target as the plan states it: ``≥95.0%`` for rates, ``31,500`` for counts, ``—`` when none."""
+def fmt_target(target: float | None, kind: str, direction: str = "up", assumed: bool | None = False) -> str:
+    """A target as the plan states it: ``≥95.0%`` for rates, ``31,500`` for counts, ``—`` when none; a
+    target the plan does not give (the office's assumption) is marked ``（暂定）``."""
     if target is None or direction == "none":
         return "—"
-    if kind == "rate":
-        return ("" if target >= 1 else "≥") + fmt_value(target, kind)
-    return fmt_value(target, kind)
+    text = fmt_value(target, kind)
+    if kind == "rate" and target < 1:
+        text = "≥" + text
+    return text + ("（暂定）" if assumed else "")
 
 
 def fmt_deadline(deadline: dt.date | None, rule: str | None = None) -> str:

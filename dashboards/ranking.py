@@ -51,6 +51,18 @@ def collect_ranking(con, meta: EditionMeta) -> RankingData:
     )
 
 
+def judged_periods_text(reference: d.Reference, meta: EditionMeta) -> str:
+    """Which periods the ranking judged, and which of the month's periods it left out because their forms
+    fall due after it is issued: ``本期排名评判第8周至第12周的数据；第13周的报表在排名发布后到期，不在本期评判范围内。``"""
+    labels = [reference.period(n)["label"] for n in meta.period_nos]
+    span = labels[0] if len(labels) == 1 else f"{labels[0]}至{labels[-1]}"
+    text = f"本期排名评判{span}的数据"
+    left = [n for n in reference.periods_of_month(meta.month) if n not in meta.period_nos]
+    if left:
+        text += f"；{'、'.join(reference.period(n)['label'] for n in left)}的报表在排名发布后到期，不在本期评判范围内"
+    return text + "。"
+
+
 def bottom_of(table: pl.DataFrame, bottom_marked: int) -> list[bool]:
     """Which rows are 排名靠后: the mart's mark when it gives one, else the last ``bottom_marked`` places."""
     if "is_bottom" in table.columns and table["is_bottom"].null_count() < table.height:
@@ -201,6 +213,7 @@ def build_ranking(data: RankingData, meta: EditionMeta) -> Document:
         "ranking.html.j2",
         **base_context(meta),
         stamp=stamp,
+        judged_text=judged_periods_text(data.reference, meta),
         parts=parts,
         tie_rule=_tie_rule(data.weights),
         marked_units="、".join(marked_units),

@@ -47,6 +47,9 @@ _KIND_NAMES = {
     "dispatch_list": "工作调度单",
     "monthly_ranking": "工作排名",
     "monthly_summary": "工作小结",
+    "half_year_summary": "半年工作总结",
+    "yearly_assessment": "年度考核",
+    "final_assessment": "总结评估",
 }
 
 
@@ -233,8 +236,11 @@ def _unit_page(data: SiteData, unit: dict) -> str:
         pl.struct("expected", "kind")
         .map_elements(lambda r: fmt_value(r["expected"], r["kind"]), return_dtype=pl.String)
         .alias("expected_text"),
-        pl.struct("target", "kind", "direction")
-        .map_elements(lambda r: fmt_target(r["target"], r["kind"], r["direction"]), return_dtype=pl.String)
+        pl.struct("target", "kind", "direction", "target_is_assumption")
+        .map_elements(
+            lambda r: fmt_target(r["target"], r["kind"], r["direction"], r["target_is_assumption"]),
+            return_dtype=pl.String,
+        )
         .alias("target_text"),
     )
     charts = []

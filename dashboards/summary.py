@@ -145,7 +145,7 @@ def build_summary(data: SummaryData, meta: EditionMeta) -> Document:
     for g in month_values.filter(pl.col("is_goal")).iter_rows(named=True):
         progress.append(
             f"总体目标方面，{g['unit_name']}{g['indicator_name']}为{fmt_value(g['actual'], g['kind'])}"
-            f"（目标{fmt_value(g['target'], g['kind'])}，序时进度{fmt_value(g['expected'], g['kind'])}），"
+            f"（目标{fmt_value(g['target'], g['kind'])}{'（暂定）' if g['target_is_assumption'] else ''}，序时进度{fmt_value(g['expected'], g['kind'])}），"
             f"{g['status'] or '—'}。"
         )
 

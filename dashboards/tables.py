@@ -171,7 +171,8 @@ def build_indicator_table(values: pl.DataFrame, *, table_id: str, title: str | N
                 for r in values.iter_rows(named=True)
             ],
             "目标": [
-                fmt_target(r["target"], r["kind"], r["direction"]) for r in values.iter_rows(named=True)
+                fmt_target(r["target"], r["kind"], r["direction"], r.get("target_is_assumption"))
+                for r in values.iter_rows(named=True)
             ],
             "完成时限": [
                 fmt_deadline(r["deadline"], r["deadline_rule"]) for r in values.iter_rows(named=True)
@@ -251,7 +252,10 @@ def build_month_indicator_table(values: pl.DataFrame, *, table_id: str) -> GT:
                 else f"{r['indicator_name']}（{r['unit_name']}）"
                 for r in rows
             ],
-            "目标": [fmt_target(r["target"], r["kind"], r["direction"]) for r in rows],
+            "目标": [
+                fmt_target(r["target"], r["kind"], r["direction"], r.get("target_is_assumption"))
+                for r in rows
+            ],
             "完成时限": [fmt_deadline(r["deadline"], r["deadline_rule"]) for r in rows],
             "上月末": [fmt_value(r["previous"], r["kind"]) for r in rows],
             "本月末": [fmt_value(r["actual"], r["kind"]) for r in rows],

@@ -96,8 +96,7 @@ class TableContext:
 
 def submitter_problem(campaign: Campaign, form: FormDef, unit: Unit) -> str | None:
     """Why ``unit`` may not submit ``form`` (a message body), or None."""
-    submitters = campaign.form_submitters(form.code)
-    if unit.id in submitters:
+    if campaign.may_submit(form.code, unit.id):
         return None
     if form.grain == "task" and not campaign.tasks_led_by(unit.id):
         return M.no_task_led(unit.name, form.name)

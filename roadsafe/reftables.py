@@ -4,8 +4,8 @@
 definition. The tables and their grains are the contract in ``docs/ARCHITECTURE.md``; two additive
 columns serve the ranking: ``ref.campaign.ranking_bottom_marked`` and
 ``ref.ranking_weights.tie_break_order`` (position in ``ranking.tie_breakers``, null if not a tie
-breaker), and ``ref.oneoffs`` carries ``occurrence`` (``YYYY-MM`` for monthly one-offs, empty for a
-fixed date), so its grain is (code, occurrence, unit_id). ``ref.form_columns`` carries each column's
+breaker), and ``ref.oneoffs`` carries ``occurrence`` (``YYYY-MM`` for monthly one-offs, ``YYYY`` for
+yearly ones, empty for a fixed date), so its grain is (code, occurrence, unit_id). ``ref.form_columns`` carries each column's
 ``role`` (``task_status``/``task_progress``/``task_difficulties``/``task_evidence``, null otherwise) and
 its enum ``values`` in the order written (for the status column: not started first, done last).
 
@@ -42,6 +42,8 @@ REF_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("end_date", "date"),
         ("timezone", "varchar"),
         ("ranking_bottom_marked", "integer"),
+        ("goal", "varchar"),
+        ("co_duty", "varchar"),
     ),
     "units": (
         ("unit_id", "varchar"),
@@ -77,6 +79,17 @@ REF_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("is_milestone", "boolean"),
     ),
     "task_units": (("task_no", "integer"), ("unit_id", "varchar"), ("role", "varchar")),
+    "task_requirements": (
+        ("task_no", "integer"),
+        ("position", "integer"),
+        ("quote", "varchar"),
+        ("judged_by", "varchar"),
+        ("indicator_codes", "varchar[]"),
+        ("inputs", "varchar[]"),
+        ("at_least", "integer"),
+        ("per", "varchar"),
+        ("note", "varchar"),
+    ),
     "forms": (("form_code", "varchar"), ("name", "varchar"), ("grain", "varchar"), ("key_column", "varchar")),
     "form_columns": (
         ("form_code", "varchar"),
@@ -104,6 +117,8 @@ REF_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("deadline", "date"),
         ("deadline_rule", "varchar"),
         ("is_goal", "boolean"),
+        ("quote", "varchar"),
+        ("assumption", "varchar"),
     ),
     "indicator_tasks": (("indicator_code", "varchar"), ("task_no", "integer")),
     "indicator_scopes": (("indicator_code", "varchar"), ("unit_id", "varchar")),
@@ -127,6 +142,7 @@ REF_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("unit_id", "varchar"),
         ("target", "double"),
         ("from_denominator", "boolean"),
+        ("is_assumption", "boolean"),
     ),
     "indicator_milestones": (("indicator_code", "varchar"), ("on_date", "date"), ("value", "double")),
     "ranking_weights": (
@@ -178,7 +194,7 @@ def reference_rows(campaign: Campaign, calendar: WorkCalendar) -> dict[str, list
     CalendarYearMissing
         If a due time falls in a year the working-day calendar does not know.
     """
-    from roadsafe.schedule import form_due_at
+    from roadsafe.schedule import form_due_at, oneoff_due_times
 
     frame = campaign.frame
     units = list(campaign.units.values())
@@ -194,6 +210,8 @@ def reference_rows(campaign: Campaign, calendar: WorkCalendar) -> dict[str, list
             frame.end,
             frame.timezone,
             frame.ranking.bottom_marked,
+            frame.goal,
+            frame.co_duty,
         )
     )
     for order, unit in enumerate(units):
@@ -221,7 +239,10 @@ def reference_rows(campaign: Campaign, calendar: WorkCalendar) -> dict[str, list
         )
         rows["months"].append((month, first, last, last_working, ranking_at))
 
-    indicator_tasks = {no for ind in campaign.indicators.values() for no in ind.tasks}
+    # a task is judged on its indicators only when one of them has a target; else on its lead units' reports
+    indicator_tasks = {
+        no for ind in campaign.indicators.values() if ind.direction != "none" for no in ind.tasks
+    }
     sections = {s.no: s.title for s in campaign.sections}
     for t in campaign.tasks:
         rows["tasks"].append(
@@ -237,6 +258,10 @@ def reference_rows(campaign: Campaign, calendar: WorkCalendar) -> dict[str, list
         )
         for role, refs in (("lead", t.lead), ("co", t.co)):
             rows["task_units"] += [(t.no, u, role) for u in campaign.expand_units(refs)]
+        rows["task_requirements"] += [
+            (t.no, pos, r.quote, r.judged_by, r.indicators, r.inputs, r.at_least, r.per, r.note)
+            for pos, r in enumerate(t.requirements, start=1)
+        ]
 
     for code, form in campaign.forms.items():
         rows["forms"].append((code, form.name, form.grain, form.key_column))
@@ -255,7 +280,18 @@ def reference_rows(campaign: Campaign, calendar: WorkCalendar) -> dict[str, list
         else:
             deadline, rule = ind.deadline, "fixed"
         rows["indicators"].append(
-            (code, ind.name, ind.kind, ind.value, ind.direction, deadline, rule, ind.goal)
+            (
+                code,
+                ind.name,
+                ind.kind,
+                ind.value,
+                ind.direction,
+                deadline,
+                rule,
+                ind.goal,
+                ind.quote,
+                ind.assumption,
+            )
         )
         rows["indicator_tasks"] += [(code, no) for no in ind.tasks]
         scope_units = []
@@ -269,10 +305,11 @@ def reference_rows(campaign: Campaign, calendar: WorkCalendar) -> dict[str, list
         for kind, unit_id in dict.fromkeys(scope_units):
             rows["indicator_scopes"].append((code, unit_id))
             target = ind.target_for(kind, unit_id)
+            assumed = ind.target_is_assumption(kind, unit_id)
             if target == "denominator":
-                rows["indicator_targets"].append((code, unit_id, None, True))
+                rows["indicator_targets"].append((code, unit_id, None, True, assumed))
             elif target is not None:
-                rows["indicator_targets"].append((code, unit_id, float(target), False))
+                rows["indicator_targets"].append((code, unit_id, float(target), False, assumed))
         for term_name, term in (("numerator", ind.numerator), ("denominator", ind.denominator)):
             if term is None:
                 continue
@@ -294,11 +331,7 @@ def reference_rows(campaign: Campaign, calendar: WorkCalendar) -> dict[str, list
 
     responsible = campaign.responsible_units
     for oneoff in frame.oneoffs:
-        if oneoff.due is not None:
-            occurrences = [("", _at(campaign, oneoff.due, oneoff.time))]
-        else:
-            occurrences = [(m[0], _at(campaign, m[3], oneoff.time)) for m in rows["months"]]
-        for occurrence, due_at in occurrences:
+        for occurrence, due_at in oneoff_due_times(campaign, calendar, oneoff):
             rows["oneoffs"] += [(oneoff.code, occurrence, u, oneoff.name, due_at) for u in responsible]
     return rows
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from roadsafe.campaign import Campaign, Period
-from roadsafe.campaign.model import DueRule
+from roadsafe.campaign.model import DueRule, OneOff
 from roadsafe.workcalendar import WorkCalendar
 
-__all__ = ["ScheduleItem", "build_schedule", "form_due_at", "month_ends", "period_due_at"]
+__all__ = ["ScheduleItem", "build_schedule", "form_due_at", "month_ends", "oneoff_due_times", "period_due_at"]
 
 
 @dataclass(frozen=True, order=True)
@@ -67,6 +67,9 @@ def _rule_due_times(
 ) -> list[tuple[str, dt.datetime]]:
     if rule.days_after_period_end is not None:
         return [(p.label, period_due_at(campaign, calendar, rule, p)) for p in campaign.periods()]
+    if rule.days_after_campaign_end is not None:
+        day = campaign.frame.end + dt.timedelta(days=rule.days_after_campaign_end)
+        return [(str(campaign.frame.end.year), _at(campaign, _roll(rule, day, calendar), rule.time))]
     if rule.rule == "last_working_day_of_month":
         return [(month, _at(campaign, day, rule.time)) for month, day in month_ends(campaign, calendar)]
     years = range(campaign.frame.start.year, campaign.frame.end.year + 1)
@@ -82,11 +85,22 @@ def build_schedule(campaign: Campaign, calendar: WorkCalendar) -> list[ScheduleI
     for kind, rule in campaign.frame.reports.items():
         items += [ScheduleItem(due, kind, ref) for ref, due in _rule_due_times(campaign, calendar, rule)]
     for oneoff in campaign.frame.oneoffs:
-        if oneoff.due is not None:
-            items.append(ScheduleItem(_at(campaign, oneoff.due, oneoff.time), "oneoff", oneoff.name))
-        else:
-            items += [
-                ScheduleItem(_at(campaign, day, oneoff.time), "oneoff", f"{oneoff.name}（{month}）")
-                for month, day in month_ends(campaign, calendar)
-            ]
+        items += [
+            ScheduleItem(due, "oneoff", oneoff.name if not occurrence else f"{oneoff.name}（{occurrence}）")
+            for occurrence, due in oneoff_due_times(campaign, calendar, oneoff)
+        ]
     return sorted(items)
+
+
+def oneoff_due_times(
+    campaign: Campaign, calendar: WorkCalendar, oneoff: OneOff
+) -> list[tuple[str, dt.datetime]]:
+    """(occurrence, due time) of a one-off submission: ``""`` for a fixed date, ``YYYY-MM`` for each month's
+    last working day, ``YYYY`` for each year's last working day (a year-end 12-31 that is not a working day
+    moves back to the last working day of the year)."""
+    if oneoff.due is not None:
+        return [("", _at(campaign, oneoff.due, oneoff.time))]
+    if oneoff.rule == "last_working_day_of_month":
+        return [(month, _at(campaign, day, oneoff.time)) for month, day in month_ends(campaign, calendar)]
+    years = range(campaign.frame.start.year, campaign.frame.end.year + 1)
+    return [(str(y), _at(campaign, calendar.last_working_day_of_month(y, 12), oneoff.time)) for y in years]

@@ -170,6 +170,27 @@ def _broken_copy(tmp_path: Path, filename: str, edit) -> Path:
             lambda d: d["groups"][0]["members"].append("gongan"),
             "units.yml：分组“中心城区”的成员“gongan”不是已定义的县区单位。",
         ),
+        (
+            "indicators.yml",
+            lambda d: d["I07"].pop("quote"),
+            "indicators.yml 指标 I07（十大事故多发路段整改完成数）：目标值既未引用方案原文（quote），也未注明为整治办的假定（assumption）。",
+        ),
+        (
+            "indicators.yml",
+            lambda d: d["I10"].update(quote="完成对中心城区共享电动车头盔配备率达到95%的工作目标"),
+            "indicators.yml 指标 I10（中心城区共享电动车头盔配备率）：引文“完成对中心城区共享电动车头盔配备率达到95%的工作目标”"
+            "在方案原文（document.txt）中找不到。",
+        ),
+        (
+            "indicators.yml",
+            lambda d: d["I12"].update(target=1.0, direction="up", deadline="2022-06-30"),
+            "indicators.yml 指标 I12（道路交通隐患整改率）：目标值既未引用方案原文（quote），也未注明为整治办的假定（assumption）。",
+        ),
+        (
+            "tasks.yml",
+            lambda t: t.replace("至少每5公里增设一处货车靠右行标志", "至少每3公里增设一处货车靠右行标志"),
+            "tasks.yml 第16项任务（推行货车靠右通行措施）：引文“至少每3公里增设一处货车靠右行标志”在方案原文（document.txt）中找不到。",
+        ),
     ],
 )
 def test_broken_definitions_are_refused_with_the_reason(tmp_path, filename, edit, expected):
@@ -190,3 +211,54 @@ def test_shape_errors_name_the_file_and_field(tmp_path):
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(CampaignError, match="找不到活动定义目录"):
         load_campaign(tmp_path / "nope")
+
+
+# --------------------------------------------------------------------------- fidelity to the plan
+
+
+def test_every_target_quotes_the_plan_or_is_the_offices_assumption():
+    c = load_campaign("jiujiang-2022")
+    assert c.document_text and "九府办字[2022]36号" in c.document_text
+    for code, ind in c.indicators.items():
+        if ind.target is None:
+            assert ind.direction == "none", code
+            continue
+        assert ind.quote or ind.assumption, code
+        if ind.quote:
+            assert c.quotes_document(ind.quote), code
+    # tasks 1 and 18: no rectification-rate target (the plan asks for a list and one check by 4月底)
+    assert c.indicators["I12"].target is None and c.indicators["I12"].direction == "none"
+    assert [r.judged_by for r in c.task(1).requirements] == ["lead_report"]
+    assert [r.judged_by for r in c.task(18).requirements] == ["lead_report"]
+    # the goal: the plan's city-wide figure; county targets and the window are the office's
+    goal = c.indicators["I13"]
+    assert goal.quote == "实现全年安全生产交通事故死亡人数下降50%的工作目标"
+    assert goal.target_is_assumption("city", "jiujiang") is False
+    assert goal.target_is_assumption("county", "xunyang") is True
+    assert "全年" in goal.assumption and goal.deadline == dt.date(2022, 12, 31)
+
+
+def test_the_smaller_demands_of_the_plan_are_captured():
+    c = load_campaign("jiujiang-2022")
+    task4 = {r.judged_by: r for r in c.task(4).requirements}
+    assert "全省平均水平以上" in task4["office_input"].quote and task4["office_input"].inputs
+    # the provincial averages are the office's input, empty until entered
+    assert set(task4["office_input"].inputs) <= set(c.frame.office_inputs)
+    assert all(c.frame.office_inputs[n] is None for n in task4["office_input"].inputs)
+    assert any("至少每5公里增设一处货车靠右行标志" in r.quote for r in c.task(16).requirements)
+    # task 10 (非法营运) is not counted by a form without such a column
+    assert all(10 not in ind.tasks for ind in c.indicators.values())
+    zhongxin = next(g for g in c.units_def.groups if g.id == "zhongxin")
+    assert zhongxin.assumption and "赛城湖" in zhongxin.assumption
+    assert {o.name for o in c.units_def.omitted} == {"庐山西海风景名胜区管委会", "鄱阳湖生态科技城管委会"}
+    assert c.frame.co_duty and "工作推进落实情况" in c.frame.co_duty
+
+
+def test_the_hazard_ledger_may_come_from_the_lead_of_tasks_1_and_18_without_being_expected():
+    from ingest.validate import submitter_problem
+
+    c = load_campaign("jiujiang-2022")
+    assert c.task(1).lead == c.task(18).lead == ["gongan"]
+    assert submitter_problem(c, c.forms["F4"], c.units["gongan"]) is None
+    assert "gongan" not in c.form_submitters("F4")  # not expected weekly: never late or missing
+    assert submitter_problem(c, c.forms["F4"], c.units["jiaoyu"]) is not None

@@ -70,7 +70,9 @@ def campaign_report_cron(report: str, days: str = "*") -> tuple[str, str]:
     """Cron expression and timezone for a report of the active campaign, read at DAG parse time.
 
     Reads only ``campaign.yml`` with PyYAML (no validation, no heavy imports): the ``time`` of
-    ``reports.<report>`` (e.g. ``17:00``) becomes ``"0 17 <days> * *"``.
+    ``reports.<report>`` (e.g. ``17:00``) becomes ``"0 17 <days> * *"``. A campaign that does not issue
+    the report (the long-term plan has no weekly bulletin) still loads the DAG: it runs at 00:00 and its
+    short-circuit finds nothing due.
 
     Parameters
     ----------
@@ -85,6 +87,9 @@ def campaign_report_cron(report: str, days: str = "*") -> tuple[str, str]:
     ('0 17 * * *', 'Asia/Shanghai')
     """
     path, frame = _campaign_frame()
+    tz = str(frame.get("timezone") or "Asia/Shanghai")
+    if report not in (frame.get("reports") or {}):
+        return f"0 0 {days} * *", tz
     try:
         hh, mm = str(frame["reports"][report]["time"]).split(":")
         hour, minute = int(hh), int(mm)
@@ -92,7 +97,7 @@ def campaign_report_cron(report: str, days: str = "*") -> tuple[str, str]:
         raise ValueError(f'{path}: reports.{report}.time 应写成 "HH:MM"（例如 "17:00"）') from exc
     if not (0 <= hour < 24 and 0 <= minute < 60):
         raise ValueError(f"{path}: reports.{report}.time 不是有效时刻：{hh}:{mm}")
-    return f"{minute} {hour} {days} * *", str(frame.get("timezone") or "Asia/Shanghai")
+    return f"{minute} {hour} {days} * *", tz
 
 
 # --------------------------------------------------------------------------- shared
@@ -217,7 +222,9 @@ def is_bulletin_day(logical_date: datetime) -> bool:
 
 
 def is_last_working_day(logical_date: datetime, tz: str | None = None) -> bool:
-    """Whether the run's date is the last working day of its month (working-day calendar).
+    """Whether the run's date is the last working day of its month (working-day calendar) and the active
+    campaign issues a monthly report that day: outside the campaign's period, or for a campaign without
+    monthly reports, the run is skipped, not failed.
 
     Raises
     ------
@@ -227,13 +234,23 @@ def is_last_working_day(logical_date: datetime, tz: str | None = None) -> bool:
     """
     from airflow.sdk.exceptions import AirflowFailException
 
+    from roadsafe.schedule import build_schedule
     from roadsafe.workcalendar import CalendarYearMissing, WorkCalendar
 
     day = local_date(logical_date, tz or campaign_timezone())
+    calendar = WorkCalendar.load()
     try:
-        return WorkCalendar.load().last_working_day_of_month(day.year, day.month) == day
+        if calendar.last_working_day_of_month(day.year, day.month) != day:
+            return False
     except CalendarYearMissing as exc:
         raise AirflowFailException(str(exc)) from exc
+    campaign = _settings().campaign()
+    monthly = {k for k, rule in campaign.frame.reports.items() if rule.rule == "last_working_day_of_month"}
+    zone = str(campaign.frame.timezone)
+    return any(
+        item.kind in monthly and local_date(item.due_at, zone) == day
+        for item in build_schedule(campaign, calendar)
+    )
 
 
 # --------------------------------------------------------------------------- editions

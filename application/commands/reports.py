@@ -3,6 +3,9 @@
 =====================================================  ==================================================
 ``roadsafe report weekly --week N``                    freeze + render 第N周 通报 and 调度单; prints paths
 ``roadsafe report monthly --month YYYY-MM``            freeze + render the month's 排名 and 小结
+``roadsafe report half-year --period N``                freeze + render the N-th half year's 半年工作总结
+``roadsafe report yearly``                             freeze + render the 年度考核 (after the year's data)
+``roadsafe report final``                              freeze + render the end-of-campaign 总结评估
 ``roadsafe report all``                                every weekly and monthly edition already due
 ``roadsafe report deliver DIR [--force]``              e-mail a rendered edition (SMTP from environment)
 ``roadsafe site``                                      build ``$ROADSAFE_HOME/site/`` from the snapshot
@@ -74,6 +77,21 @@ def _monthly(args: argparse.Namespace) -> int:
 
 
 @_friendly
+def _span(args: argparse.Namespace) -> int:
+    from dashboards.editions import span_edition
+
+    folder = span_edition(
+        args.settings,
+        args.span_kind,
+        getattr(args, "period", None),
+        frozen_at=args.frozen_at,
+        refreeze=args.refreeze,
+    )
+    _print_result([folder], args.settings)
+    return 0
+
+
+@_friendly
 def _all(args: argparse.Namespace) -> int:
     from dashboards.editions import all_editions
 
@@ -121,7 +139,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add ``report``, ``site`` and ``serve`` to the ``roadsafe`` command line."""
-    report = subparsers.add_parser("report", help="weekly / monthly reports (HTML, PDF, XLSX)")
+    report = subparsers.add_parser(
+        "report", help="weekly, monthly, half-year, yearly and final reports (HTML, PDF, XLSX)"
+    )
     kinds = report.add_subparsers(dest="report_kind", required=True, metavar="KIND")
 
     def common(p):
@@ -140,7 +160,20 @@ def register(subparsers) -> None:
     common(p)
     p.set_defaults(func=_monthly)
 
-    p = kinds.add_parser("all", help="every weekly and monthly edition already due")
+    p = kinds.add_parser("half-year", help="the half year's 半年工作总结 (campaigns reporting by half year)")
+    p.add_argument("--period", type=int, required=True, metavar="N", help="1 = the first half year")
+    common(p)
+    p.set_defaults(func=_span, span_kind="half_year_summary")
+
+    p = kinds.add_parser("yearly", help="the 年度考核 (campaigns with a yearly assessment)")
+    common(p)
+    p.set_defaults(func=_span, span_kind="yearly_assessment")
+
+    p = kinds.add_parser("final", help="the end-of-campaign 总结评估, over the whole campaign")
+    common(p)
+    p.set_defaults(func=_span, span_kind="final_assessment")
+
+    p = kinds.add_parser("all", help="every edition already due")
     common(p)
     p.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), help="parallel renderers")
     p.set_defaults(func=_all)

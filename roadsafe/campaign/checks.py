@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from roadsafe.campaign.definition import COUNTIES, TASK_LEADS, Campaign, normalise_name
-from roadsafe.campaign.model import FormDef, Term
+from roadsafe.campaign.definition import COUNTIES, DOCUMENT_FILE, TASK_LEADS, Campaign, normalise_name
+from roadsafe.campaign.model import FormDef, IndicatorDef, Requirement, Term
 
 __all__ = ["check_campaign"]
 
@@ -27,8 +27,9 @@ def _check_frame(c: Campaign) -> Iterator[str]:
         if (oneoff.due is None) == (oneoff.rule is None):
             yield f"campaign.yml：一次性报送“{oneoff.name}”须且只能填写 due 或 rule 之一。"
     for key, rule in [*f.reports.items(), *f.due.items()]:
-        if (rule.days_after_period_end is None) == (rule.rule is None):
-            yield f"campaign.yml：“{key}”须且只能填写 days_after_period_end 或 rule 之一。"
+        given = [rule.days_after_period_end, rule.days_after_campaign_end, rule.rule]
+        if sum(x is not None for x in given) != 1:
+            yield f"campaign.yml：“{key}”须且只能填写 days_after_period_end、days_after_campaign_end 或 rule 之一。"
     for scope in ("county", "department"):
         weights = getattr(f.ranking, scope).weights
         if sum(weights.values()) <= 0:
@@ -76,6 +77,32 @@ def _check_tasks(c: Campaign) -> Iterator[str]:
                     yield f"{where}：{role}“{ref}”不在 units.yml 中。"
         if not c.frame.start <= t.deadline <= c.frame.end:
             yield f"{where}：完成时限 {t.deadline} 不在活动期内（{c.frame.start}至{c.frame.end}）。"
+        for req in t.requirements:
+            yield from _check_requirement(c, where, req)
+
+
+def _check_quote(c: Campaign, where: str, quote: str) -> Iterator[str]:
+    if c.document_text is not None and not c.quotes_document(quote):
+        yield f"{where}：引文“{quote}”在方案原文（{DOCUMENT_FILE}）中找不到。"
+
+
+def _check_requirement(c: Campaign, where: str, req: Requirement) -> Iterator[str]:
+    yield from _check_quote(c, where, req.quote)
+    if req.judged_by == "indicators":
+        if not req.indicators:
+            yield f"{where}：要求“{req.quote}”按指标判断，但未列出指标 indicators。"
+        for code in req.indicators:
+            if code not in c.indicators:
+                yield f"{where}：要求“{req.quote}”引用的指标“{code}”不存在。"
+    elif req.indicators:
+        yield f"{where}：要求“{req.quote}”不按指标判断，不应列出指标。"
+    if (req.at_least is None) != (req.per is None):
+        yield f"{where}：要求“{req.quote}”的 at_least 与 per 须同时填写。"
+    if (req.judged_by == "office_input") != bool(req.inputs):
+        yield f"{where}：要求“{req.quote}”须且只能在由整治办录入（office_input）时填写 inputs。"
+    for name in req.inputs:
+        if name not in c.frame.office_inputs:
+            yield f"{where}：要求“{req.quote}”的录入项“{name}”不在 campaign.yml 的 office_inputs 中。"
 
 
 def _check_forms(c: Campaign) -> Iterator[str]:
@@ -93,6 +120,9 @@ def _check_forms(c: Campaign) -> Iterator[str]:
         for ref in form.submitters:
             if ref != TASK_LEADS and not _unit_ref_ok(c, ref):
                 yield f"{where}：报送单位“{ref}”不在 units.yml 中。"
+        for ref in form.optional_submitters:
+            if not _unit_ref_ok(c, ref):
+                yield f"{where}：可选报送单位“{ref}”不在 units.yml 中。"
         for col in form.columns:
             if col.type == "enum" and not col.values:
                 yield f"{where}：枚举列“{col.header}”缺少可选值 values。"
@@ -167,6 +197,21 @@ def _check_term(c: Campaign, where: str, name: str, term: Term) -> Iterator[str]
                 yield f"{where}：{name}的筛选值“{value}”不是列“{cond.column}”的可选值。"
 
 
+def _check_target_basis(c: Campaign, where: str, ind: IndicatorDef, scope_words: set[str]) -> Iterator[str]:
+    """Every target either quotes the plan or is marked as the office's assumption."""
+    if ind.quote is not None:
+        yield from _check_quote(c, where, ind.quote)
+    if ind.target is not None and ind.quote is None and ind.assumption is None:
+        yield f"{where}：目标值既未引用方案原文（quote），也未注明为整治办的假定（assumption）。"
+    if ind.assumed_scopes and ind.assumption is None:
+        yield f"{where}：列出了假定目标的范围 assumed_scopes，但未写明假定内容 assumption。"
+    for scope in ind.assumed_scopes:
+        if scope not in scope_words and scope not in c.units:
+            yield f"{where}：假定目标的范围“{scope}”未定义。"
+    if ind.target is None and (ind.quote or ind.assumed_scopes):
+        yield f"{where}：没有目标值的指标不应填写 quote 或 assumed_scopes。"
+
+
 def _check_indicators(c: Campaign) -> Iterator[str]:
     task_numbers = {t.no for t in c.tasks}
     scope_words = {"county", "city", *c.groups}
@@ -189,6 +234,7 @@ def _check_indicators(c: Campaign) -> Iterator[str]:
                     yield f"{where}：目标值的范围“{key}”未定义。"
                 if value == "denominator" and ind.denominator is None:
                     yield f"{where}：目标值取分母，但未定义分母。"
+        yield from _check_target_basis(c, where, ind, scope_words)
         if ind.direction == "up" and ind.target is None:
             yield f"{where}：有考核方向的指标须设置目标值 target。"
         if ind.direction == "up" and ind.deadline is None:

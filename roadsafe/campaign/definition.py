@@ -11,10 +11,11 @@ from pathlib import Path
 from roadsafe.campaign.model import CampaignFrame, FormDef, IndicatorDef, Section, TaskDef, Unit, UnitsDef
 from roadsafe.campaign.periods import Period, split_periods
 
-__all__ = ["COUNTIES", "TASK_LEADS", "Campaign", "normalise_name"]
+__all__ = ["COUNTIES", "DOCUMENT_FILE", "TASK_LEADS", "Campaign", "normalise_name"]
 
 COUNTIES = "counties"  # stands for every county unit in tasks.yml and forms.yml
 TASK_LEADS = "task_leads"  # in forms.yml: every unit that leads at least one task
+DOCUMENT_FILE = "document.txt"  # the plan's published text, which every quoted target must be found in
 
 # Words offices add around a unit name that do not change which unit it is.
 _UNIT_SUFFIXES = ("人民政府", "管理委员会", "管委会", "政府")
@@ -139,11 +140,30 @@ class Campaign:
                 out.extend(self.expand_units([ref]))
         return list(dict.fromkeys(out))
 
+    def may_submit(self, form_code: str, unit_id: str) -> bool:
+        """Whether a unit may send a form: an expected submitter, or one of its ``optional_submitters``."""
+        optional = self.expand_units(self.forms[form_code].optional_submitters)
+        return unit_id in self.form_submitters(form_code) or unit_id in optional
+
     def may_report_on(self, submitter_id: str, subject_id: str) -> bool:
         """Whether a submitter may send rows about a subject unit: a county only about itself,
         a city department about every county."""
         submitter = self.units[submitter_id]
         return submitter.kind == "department" or submitter_id == subject_id
+
+    # ------------------------------------------------------------------ the plan's text
+
+    @cached_property
+    def document_text(self) -> str | None:
+        """The plan's published text (``document.txt`` beside the YAML files), or None when not shipped."""
+        path = self.root / DOCUMENT_FILE
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def quotes_document(self, quote: str) -> bool:
+        """Whether ``quote`` is the plan's wording: found in its text, ignoring white space and full-width
+        forms (the published text has line breaks and spaces inside sentences)."""
+        text = self.document_text
+        return text is not None and normalise_name(quote) in normalise_name(text)
 
     # ------------------------------------------------------------------ periods
 

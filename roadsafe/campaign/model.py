@@ -22,8 +22,10 @@ __all__ = [
     "FormDef",
     "IndicatorDef",
     "OneOff",
+    "OmittedBody",
     "PeriodRule",
     "RankingDef",
+    "Requirement",
     "Section",
     "TaskDef",
     "Term",
@@ -60,6 +62,15 @@ class UnitGroup(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
     members: list[str]
+    # Why these members, when the plan does not list them: the office's assumption (shown as 暂定).
+    assumption: str | None = None
+
+
+class OmittedBody(_Strict):
+    """A body the plan addresses that is deliberately not a reporting unit, and why."""
+
+    name: str
+    reason: str
 
 
 class UnitsDef(_Strict):
@@ -67,6 +78,7 @@ class UnitsDef(_Strict):
     counties: list[Unit]
     departments: list[Unit]
     groups: list[UnitGroup] = []
+    omitted: list[OmittedBody] = []
     all_counties_alias: str = "各县(市、区)人民政府"
 
 
@@ -79,10 +91,12 @@ class PeriodRule(_Strict):
 
 
 class DueRule(_Strict):
-    """When something is due: N days after a period ends, or a calendar rule, or a fixed date."""
+    """When something is due: N days after each period ends, N days after the campaign ends (once, e.g. a
+    yearly assessment that needs the last period's forms), or a calendar rule."""
 
     name: str | None = None
     days_after_period_end: int | None = None
+    days_after_campaign_end: int | None = None
     rule: Literal["last_working_day_of_month", "last_working_day_of_year"] | None = None
     time: ClockTime
     roll: Literal["next_working_day", "none"] = "next_working_day"
@@ -94,7 +108,7 @@ class OneOff(_Strict):
     # Who must send it: every lead and co-responsible unit of the campaign.
     from_: Literal["responsible_units"] = Field("responsible_units", alias="from")
     due: dt.date | None = None
-    rule: Literal["last_working_day_of_month"] | None = None
+    rule: Literal["last_working_day_of_month", "last_working_day_of_year"] | None = None
     time: ClockTime
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -131,6 +145,11 @@ class CampaignFrame(_Strict):
     start: dt.date
     end: dt.date
     goal: str | None = None
+    # Figures only the office can enter (e.g. a provincial average a task must reach): name → value, null
+    # until entered. Requirements judged by ``office_input`` name them.
+    office_inputs: dict[str, float | None] = {}
+    # What a co-responsible (协作) unit owes for a task, as the plan's text reads: shown in the dispatch list.
+    co_duty: str | None = None
     period: PeriodRule
     due: dict[Literal["form"], DueRule]
     reports: dict[str, DueRule]
@@ -148,6 +167,21 @@ class Section(_Strict):
     title: str
 
 
+class Requirement(_Strict):
+    """One measurable demand of the plan's text for a task, quoted, and how the product judges it:
+    by indicators (their codes), by the lead units' task reports (``lead_report``), or by a figure the
+    office enters (``office_input``: the names of its ``office_inputs`` in campaign.yml) that no form supplies."""
+
+    quote: str
+    judged_by: Literal["indicators", "lead_report", "office_input"]
+    indicators: list[str] = []
+    inputs: list[str] = []
+    # a recurring demand made countable ("每季度…不少于2次" = at_least 2 per quarter)
+    at_least: int | None = None
+    per: Literal["quarter", "half_year", "year"] | None = None
+    note: str | None = None
+
+
 class TaskDef(_Strict):
     no: int
     section: int
@@ -157,6 +191,7 @@ class TaskDef(_Strict):
     co: list[str] = []
     deadline: dt.date
     frequency: Literal["once", "quarterly", "half_yearly", "yearly"] | None = None
+    requirements: list[Requirement] = []
 
 
 # ---------------------------------------------------------------- forms.yml
@@ -200,6 +235,8 @@ class FormDef(_Strict):
     code: str = ""
     name: str
     submitters: list[str]
+    # Units that may also submit the form without being expected to (no reminders, never late or missing).
+    optional_submitters: list[str] = []
     grain: Literal["county", "record", "task"]
     key_column: str
     columns: list[ColumnDef]
@@ -278,6 +315,17 @@ class IndicatorDef(_Strict):
     direction: Literal["up", "none"] = "up"
     scopes: list[str]
     milestones: list[dict[str, float | dt.date]] = []
+    # Where the target comes from: the plan's own words (``quote``, checked against the plan's text),
+    # and/or what the office assumed where the plan gives no figure (``assumption``). ``assumed_scopes``
+    # lists the scopes (county, city or a group id) whose target is the office's; with no quote every
+    # target of the indicator is. An assumed target is provisional: reports show it as （暂定）.
+    quote: str | None = None
+    assumption: str | None = None
+    assumed_scopes: list[str] = []
+
+    def target_is_assumption(self, scope_kind: str, scope_id: str) -> bool:
+        """Whether the target of one scope is the office's assumption rather than the plan's figure."""
+        return self.quote is None or scope_kind in self.assumed_scopes or scope_id in self.assumed_scopes
 
     def target_for(self, scope_kind: str, scope_id: str) -> float | Literal["denominator"] | None:
         """The target of one scope: ``scope_kind`` is county/city/group, ``scope_id`` the unit id."""

@@ -302,7 +302,10 @@ def _indicators(con, campaign: Campaign, ref: dict) -> None:
             total_days = ((deadline or campaign.frame.end) - campaign.frame.start).days or 1
             share = min(1.0, max(0.0, ((end - campaign.frame.start).days + 1) / total_days))
             if target is None:
-                actual = float(50 + _h(code, unit, no) % 200)
+                if ind.kind == "rate":  # e.g. 隐患整改率, reported as information
+                    actual = round(0.3 + 0.6 * _frac(code, unit, no), 4)
+                else:
+                    actual = float(50 + _h(code, unit, no) % 200)
                 expected = gap = None
                 status = "正常推进"  # the mart's status for indicators reported without a target
             else:
@@ -366,12 +369,13 @@ def _indicators(con, campaign: Campaign, ref: dict) -> None:
                p.end_date as period_end_date, p.month, v.numerator, v.denominator, v.actual,
                v.actual - lag(v.actual) over (partition by v.indicator_code, v.unit_id order by v.period_no)
                    as week_change,
-               v.target, v.deadline, v.baseline, v.expected, v.gap, v.status,
-               v.status <> '数据缺报' as is_present, v.source_rows
+               v.target, coalesce(t.is_assumption, false) as target_is_assumption, v.deadline, v.baseline,
+               v.expected, v.gap, v.status, v.status <> '数据缺报' as is_present, v.source_rows
         from indicator_rows v
         join ref.indicators i using (indicator_code)
         join ref.units u using (unit_id)
         join ref.periods p using (period_no)
+        left join ref.indicator_targets t on t.indicator_code = v.indicator_code and t.unit_id = v.unit_id
         """
     )
 

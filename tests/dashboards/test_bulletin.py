@@ -170,7 +170,7 @@ def test_charts_are_inline_svg_with_chinese_font(weekly5):
     for title in (
         "重点车辆检验率（九江市）",
         "中心城区共享电动车登记上牌数（中心城区）",
-        "道路交通隐患整改率（九江市）",
+        "中心城区共享电动车头盔配备率（中心城区）",
     ):
         assert title in html
 

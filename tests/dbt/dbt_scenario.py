@@ -23,7 +23,7 @@ F7 (市公安局, I09/I10), weeks 1, 2, 4 for the five 中心城区 counties: re
     4 × 5000 = 30000 in weeks 1-2, 31000 in week 4; shared e-bikes and helmets 10000 each, but balihu's
     helmets left blank in week 2.
 F9: 市交通运输局 week 1 (tasks 2 推进中, 10 未启动, 11 已完成, 19 推进中, 22 推进中), week 2 (19 已完成);
-    市公安局 week 1 (7 推进中, 25 推进中), week 4 (25 推进中); xunyang week 1 (20 已完成).
+    市公安局 week 1 (1 推进中, 7 推进中, 18 已完成, 25 推进中), week 4 (25 推进中); xunyang week 1 (20 已完成).
 """
 
 from __future__ import annotations
@@ -238,7 +238,17 @@ def load_scenario(settings, calendar) -> RawWriter:
         ],
     )
     w.submit("F9", "jiaotong", 2, [f9(19, "已完成", "路长制全面建立")])
-    w.submit("F9", "gongan", 1, [f9(7, "推进中", "五大硬仗部署"), f9(25, "推进中", "已联系高德、百度")])
+    w.submit(
+        "F9",
+        "gongan",
+        1,
+        [
+            f9(1, "推进中", "隐患清单已列出，专题报告待印发"),
+            f9(7, "推进中", "五大硬仗部署"),
+            f9(18, "已完成", "全市施工路段安全隐患排查已完成"),
+            f9(25, "推进中", "已联系高德、百度"),
+        ],
+    )
     w.submit("F9", "gongan", 4, [f9(25, "推进中", "百度已标注，高德未完成", "企业响应慢")])
     w.submit("F9", "xunyang", 1, [f9(20, "已完成", "两站两员已配齐")])
     return w

@@ -56,9 +56,10 @@ def test_export_ranking_rows(built):
     rows = export_ranking(built.settings, "2022-04", "county")
     assert list(rows[0]) == RANKING_COLUMNS
     assert rows[:3] == [
-        {"rank": 1, "unit": "湖口县", "score": 36.5, "rank_change": None},
-        {"rank": 2, "unit": "浔阳区", "score": 27, "rank_change": None},
-        {"rank": 3, "unit": "德安县", "score": 22.5, "rank_change": None},
+        # the scenario's scores (test_dbt_models): I12 is information only, 7 scored indicators
+        {"rank": 1, "unit": "湖口县", "score": 31.14, "rank_change": None},
+        {"rank": 2, "unit": "浔阳区", "score": 29.14, "rank_change": None},
+        {"rank": 3, "unit": "德安县", "score": 25.71, "rank_change": None},
     ]
     assert [r["rank"] for r in rows[3:12]] == [4] * 9
     may = {r["unit"]: r for r in export_ranking(built.settings, "2022-05", "county")}

@@ -165,7 +165,8 @@ def test_ledger_records_carry_forward_and_trace_to_their_rows(query, built):
     assert week3["source_rows"] == sorted(
         [f"{week1_file}:CSV:3", f"{week1_file}:CSV:4", f"{week3_file}:CSV:2"]
     )
-    assert week3["expected"] == pytest.approx(1 / 3 + (2 / 3) * 14 / DAYS)
+    # information without a target (the plan sets no rectification rate): no 序时进度, reported only
+    assert (week3["target"], week3["expected"], week3["direction"]) == (None, None, "none")
     assert week3["status"] == "正常推进"
     assert value(query, "I12", "jiujiang", 3)["status"] == "数据缺报"  # the other counties sent no ledger
 
@@ -367,6 +368,24 @@ def test_compliance_late_file_rejection_resubmission_and_missing(query, built, c
     assert month["rejected_attempts"] == 1
 
 
+def test_month_compliance_adds_up_the_units_submissions_of_the_month(query):
+    """The month grain is derived from the period grain; it must equal counting the month's rows directly."""
+    direct = query(
+        "select unit_id, month, count(*) as expected_count, count(*) filter (where on_time) as on_time_count,"
+        " count(*) filter (where is_late) as late_count, count(*) filter (where missing) as missing_count,"
+        " max(minutes_late) as max_minutes_late, sum(attempts) as attempts,"
+        " sum(rejected_attempts) as rejected_attempts, sum(warning_count) as warning_count"
+        " from marts.fct_submission_compliance group by all order by unit_id, month"
+    )
+    derived = query(
+        "select unit_id, month, expected_count, on_time_count, late_count, missing_count, max_minutes_late,"
+        " attempts, rejected_attempts, warning_count"
+        " from marts.agg_compliance_by_unit_month order by unit_id, month"
+    )
+    assert len(direct) > 1
+    assert derived == direct
+
+
 # --------------------------------------------------------------------------- ranking
 
 
@@ -377,14 +396,15 @@ def ranking(query, month: str, scope: str) -> dict[str, dict]:
 
 def test_county_ranking_scores_ties_and_marks(query):
     april = ranking(query, "2022-04", "county")
-    # attainment over 8 county indicators, timeliness over 15 expected files, quality over attempts
-    assert april["hukou"]["score"] == pytest.approx(60 * 3 / 8 + 30 * 2 / 15 + 10)  # 36.5
-    assert april["xunyang"]["score"] == pytest.approx(60 * 2 / 8 + 30 * 1 / 15 + 10)  # 27
-    assert april["dean"]["score"] == pytest.approx(60 * 3 / 8)  # 22.5
-    wuning = 60 * (0.5 / (0.5 + 0.45 * 14 / DAYS) + 1) / 8
+    # attainment over 7 county indicators with a target (I12 is information only), timeliness over 15
+    # expected files, quality over attempts
+    assert april["hukou"]["score"] == pytest.approx(round(60 * 2 / 7 + 30 * 2 / 15 + 10, 2))  # 31.14
+    assert april["xunyang"]["score"] == pytest.approx(round(60 * 2 / 7 + 30 * 1 / 15 + 10, 2))  # 29.14
+    assert april["dean"]["score"] == pytest.approx(round(60 * 3 / 7, 2))  # 25.71
+    wuning = 60 * (0.5 / (0.5 + 0.45 * 14 / DAYS) + 1) / 7
     assert april["wuning"]["score"] == pytest.approx(round(wuning, 2))
     assert [april[u]["rank"] for u in ("hukou", "xunyang", "dean")] == [1, 2, 3]
-    tied = [u for u, r in april.items() if r["score"] == 15]
+    tied = [u for u, r in april.items() if r["score"] == round(60 * 2 / 7, 2)]
     assert len(tied) == 9 and {april[u]["rank"] for u in tied} == {4}
     assert april["wuning"]["rank"] == 13  # 1, 2, 3, 4 x 9, then 13
     assert april["xiushui"]["rank"] == april["lushan"]["rank"] == 14
@@ -409,10 +429,52 @@ def test_breakdown_explains_every_point(query):
         "select * from marts.rpt_ranking_breakdown where month = '2022-04' and unit_id = 'hukou' "
         "order by component, item"
     )
-    assert sum(i["points"] for i in items) == pytest.approx(36.5)
+    assert sum(i["points"] for i in items) == pytest.approx(60 * 2 / 7 + 30 * 2 / 15 + 10)
     attainment = {i["item"]: i for i in items if i["component"] == "attainment"}
-    assert set(attainment) == {"I01", "I02", "I03", "I04", "I05", "I06", "I12", "I13"}
-    assert attainment["I12"]["value"] == 1 and attainment["I12"]["weight"] == pytest.approx(60 / 8)
+    # I12 (隐患整改率) has no target: information, not scored
+    assert set(attainment) == {"I01", "I02", "I03", "I04", "I05", "I06", "I13"}
+    assert attainment["I02"]["value"] == 1 and attainment["I02"]["weight"] == pytest.approx(60 / 7)
     assert attainment["I04"]["value"] == 0 and "数据缺报" in attainment["I04"]["detail"]
     timeliness = {i["item"]: i for i in items if i["component"] == "timeliness"}
     assert timeliness["F4"]["detail"] == "应报3份，按时2份，迟报0份，缺报1份"
+
+
+# --------------------------------------------------------------------------- fidelity to the plan
+
+
+def test_hazard_tasks_are_judged_by_what_the_plan_asks_not_by_a_rectification_rate(query):
+    # Tasks 1 and 18 ask for a hazard list and one check by 4月底, no rate: the lead's report decides.
+    assert [task(query, 18, w)["status"] for w in (1, 2, 3)] == ["已完成"] * 3
+    assert task(query, 18, 1)["status_basis"] == "task_reports"
+    assert task(query, 18, 1)["is_milestone"] is True
+    assert task(query, 1, 3)["status"] == "正常推进"
+    assert task(query, 1, 4)["status"] == "逾期未完成"  # week 4 ends 05-04, after the 04-30 deadline
+    # the rectification rate is still reported, as information
+    assert value(query, "I12", "hukou", 3)["actual"] == pytest.approx(2 / 3)
+
+
+def test_targets_the_plan_does_not_give_are_marked_as_the_offices_assumption(query):
+    rows = query(
+        "select indicator_code, unit_id, target_is_assumption from marts.fct_indicator_values "
+        "where period_no = 1 and target is not null"
+    )
+    assumed = {(r["indicator_code"], r["unit_id"]): r["target_is_assumption"] for r in rows}
+    # the goal: the plan's city-wide 50%; the county targets are the office's
+    assert assumed[("I13", "jiujiang")] is False
+    assert assumed[("I13", "xunyang")] is True
+    assert assumed[("I09", "zhongxin")] is False and assumed[("I07", "jiujiang")] is False
+    assert {k for k, v in assumed.items() if v and k[1] == "jiujiang"} == set()
+
+
+def test_a_ranking_judges_only_the_periods_due_before_it_is_issued(query):
+    # 第13周 (06-30 only) is due 07-01 12:00, after the June ranking (06-30 18:00): not judged in June.
+    june = ranking(query, "2022-06", "county")
+    assert {r["judged_periods"] for r in june.values()} == {"第8周至第12周"}
+    assert ranking(query, "2022-04", "county")["hukou"]["judged_periods"] == "第1周至第3周"
+    items = query("select * from marts.rpt_ranking_breakdown where month = '2022-06'")
+    assert items and not any("第13周" in (i["detail"] or "") for i in items)
+    assert {i["judged_period_no"] for i in items} == {12}
+    gongan_f1 = next(
+        i for i in items if i["unit_id"] == "gongan" and i["component"] == "timeliness" and i["item"] == "F1"
+    )
+    assert gongan_f1["detail"].startswith("应报5份")  # weeks 8-12, not week 13

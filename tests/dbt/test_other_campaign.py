@@ -1,7 +1,11 @@
 """Another campaign runs by YAML only: the long-term mechanism plan (half-year periods, no indicators, every
-item a milestone reported on its own task-grain form L1) builds with the same models and tests."""
+item a milestone reported on its own task-grain form L1) builds with the same models and tests, and issues its
+own half-year summary and yearly assessment."""
 
 from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -51,3 +55,16 @@ def test_long_term_plan_builds_with_the_same_models(tmp_path, calendar):
         assert months == [("2022-06",), ("2022-12",)]  # the months in which a half year ends
     finally:
         con.close()
+
+    # its own reports: the half-year summary and the yearly assessment, dated after the year's data is due
+    from dashboards.editions import open_edition, span_edition
+
+    frozen_at = dt.datetime(2023, 1, 21, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    half = open_edition(span_edition(settings, "half_year_summary", 1, frozen_at=frozen_at))
+    assert (half.meta.label, half.meta.period_nos) == ("2022年上半年", (1,))
+    page = half.outputs()["html"].read_text(encoding="utf-8")
+    assert "2022年上半年全市道路交通安全综合治理长效机制半年工作总结" in page
+    yearly = open_edition(span_edition(settings, "yearly_assessment", frozen_at=frozen_at))
+    assert yearly.meta.period_nos == (1, 2)
+    assert yearly.meta.issue_at.date() == dt.date(2023, 1, 20)  # the second half year's forms: 2023-01-10
+    assert "年度考核" in yearly.outputs()["html"].read_text(encoding="utf-8")

@@ -20,6 +20,10 @@ CONTRACT = {
     "months": (("month",), "month start_date end_date last_working_day ranking_at"),
     "tasks": (("task_no",), "task_no section_no section_title title summary deadline is_milestone"),
     "task_units": (("task_no", "unit_id", "role"), "task_no unit_id role"),
+    "task_requirements": (
+        ("task_no", "position"),
+        "task_no position quote judged_by indicator_codes inputs at_least per note",
+    ),
     "forms": (("form_code",), "form_code name grain key_column"),
     "form_columns": (
         ("form_code", "column_key"),

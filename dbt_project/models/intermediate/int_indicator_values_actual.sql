@@ -222,6 +222,8 @@ final as (
             else targets.fixed_target
         end as target,
         coalesce(targets.target_from_denominator, false) as target_from_denominator,
+        -- the office's assumption, not a figure of the plan: reports show it as （暂定）
+        coalesce(targets.target_is_assumption, false) as target_is_assumption,
         valued.deadline_rule,
         case valued.deadline_rule
             when 'fixed' then valued.fixed_deadline

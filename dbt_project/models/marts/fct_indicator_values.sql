@@ -1,5 +1,6 @@
 -- Every indicator for every scope (county, city, group) and period: the figures, the target, 序时进度 and
 -- the status, with the submission rows (submission:sheet:row) the figure was computed from.
+-- target_is_assumption: the target is the office's assumption, not a figure of the plan (shown （暂定）).
 --
 -- Status, first rule that applies:
 --   数据缺报    the data for this scope and period is not all there (a form or a member county missing;
@@ -70,6 +71,7 @@ final as (
             ) as week_change,
         target,
         target_from_denominator,
+        target_is_assumption,
         deadline,
         baseline,
         baseline_period_no,

@@ -2,6 +2,7 @@
 -- score = the unit's points in rpt_ranking_breakdown (0-100), shown to 2 decimals.
 -- Order: score, then the tie breakers configured (ranking.tie_breakers, e.g. attainment then timeliness);
 -- units equal on all of them share the rank and the next rank is skipped (1, 2, 2, 4).
+-- judged_periods: the reporting periods the month's ranking judged (those due before it is issued).
 -- rank_change = last month's rank - this month's rank (positive: moved up; null in the first month).
 -- is_bottom marks the last `ranking.bottom_marked` places (排名靠后); a unit sharing the rank of a marked
 -- place is marked too.
@@ -28,6 +29,7 @@ components as (
         breakdown.component,
         any_value(breakdown.unit_name) as unit_name,
         any_value(breakdown.unit_sort_order) as unit_sort_order,
+        any_value(breakdown.judged_periods) as judged_periods,
         sum(breakdown.points) as points,
         sum(breakdown.points) / nullif(sum(breakdown.weight), 0) as value,
     from breakdown
@@ -41,6 +43,7 @@ units_scored as (
         components.unit_id,
         any_value(components.unit_name) as unit_name,
         any_value(components.unit_sort_order) as unit_sort_order,
+        any_value(components.judged_periods) as judged_periods,
         max(components.value) filter (where components.component = 'attainment') as attainment,
         max(components.value) filter (where components.component = 'timeliness') as timeliness,
         max(components.value) filter (where components.component = 'quality') as quality,
@@ -110,6 +113,7 @@ final as (
         with_change.unit_id,
         with_change.unit_name,
         with_change.unit_sort_order,
+        with_change.judged_periods,
         with_change.score,
         with_change.attainment,
         with_change.timeliness,

@@ -1,5 +1,8 @@
 -- Every point of the monthly ranking explained: one row per (month, scope, unit, component, item).
--- A month is judged at its last period (the last reporting period ending in that month).
+-- A month judges only the periods whose forms are due before the ranking is issued (ref.months.ranking_at;
+-- all of the month's periods when the campaign issues no monthly ranking): a period ending in the month but
+-- due after the ranking (2022: 第13周, 06-30 only, due 07-01 12:00) is left out of that month's ranking.
+-- The month is judged at the last of its judged periods; judged_periods says which periods were judged.
 --
 --   attainment  county: each target-bearing indicator reported for the county, scored
 --                 已完成 → 1, 数据缺报 → 0, otherwise min(actual / expected, 1) (0 when unknown);
@@ -51,13 +54,26 @@ weights as (
     select * from {{ ref('stg_ref__ranking_weights') }}
 ),
 
-month_last_periods as (
+judged_periods as (
     select
         months.month,
-        max(periods.period_no) as last_period_no,
+        periods.period_no,
+        periods.period_label,
     from months
     inner join periods on months.month = periods.month
-    group by months.month
+    where months.ranking_at is null or periods.due_at <= months.ranking_at
+),
+
+month_last_periods as (
+    select
+        month,
+        max(period_no) as last_period_no,
+        case
+            when count(*) = 1 then any_value(period_label)
+            else arg_min(period_label, period_no) || '至' || arg_max(period_label, period_no)
+        end as judged_periods,
+    from judged_periods
+    group by month
 ),
 
 task_leads as (
@@ -90,6 +106,7 @@ population as (
     select
         month_last_periods.month,
         month_last_periods.last_period_no,
+        month_last_periods.judged_periods,
         ranked_units.*,
     from month_last_periods
     cross join ranked_units
@@ -162,6 +179,9 @@ timeliness_items as (
     inner join compliance
         on population.unit_id = compliance.unit_id
         and population.month = compliance.month
+    inner join judged_periods
+        on compliance.month = judged_periods.month
+        and compliance.period_no = judged_periods.period_no
     inner join forms on compliance.form_code = forms.form_code
     group by population.month, population.scope, population.unit_id, compliance.form_code
 ),
@@ -181,6 +201,9 @@ quality_items as (
     inner join compliance
         on population.unit_id = compliance.unit_id
         and population.month = compliance.month
+    inner join judged_periods
+        on compliance.month = judged_periods.month
+        and compliance.period_no = judged_periods.period_no
     inner join forms on compliance.form_code = forms.form_code
     group by population.month, population.scope, population.unit_id, compliance.form_code
     having sum(compliance.attempts) > 0
@@ -239,6 +262,8 @@ final as (
         all_items.item,
         population.unit_name,
         population.sort_order as unit_sort_order,
+        population.last_period_no as judged_period_no,
+        population.judged_periods,
         all_items.item_label,
         all_items.value,
         scope_weights.component_points * all_items.item_weight

@@ -10,6 +10,7 @@ renamed as (
         unit_id,
         cast(target as double) as fixed_target,
         coalesce(from_denominator, false) as target_from_denominator,
+        coalesce(is_assumption, false) as target_is_assumption,
     from source
 )
 
