@@ -13,19 +13,32 @@ So each notice is produced by exactly one run, and re-running a run gives the sa
 window and the "received by" cut-off come from the logical date, not the clock). A notice whose
 moment falls at night is sent by the first run of the next morning.
 
-The notices are read from the published read-only snapshot and written to
-``$ROADSAFE_HOME/reminders/<YYYY-MM-DDTHH>.json`` (overwritten on a re-run).
+The notices are read from the published read-only snapshot, written to
+``$ROADSAFE_HOME/reminders/<YYYY-MM-DDTHH>.json`` (overwritten on a re-run), and delivered to the unit's
+contacts (:mod:`roadsafe.contacts`): e-mail to the 联络员 and the unit's group robot; an escalation also
+to the unit's 分管领导, the ``escalate_to`` addresses and the office's group robot. Delivery is exactly
+once per notice and route (:mod:`dashboards.outreach`, ledger ``ops.notice_attempts`` in the warehouse).
+Units late or missing twice or more by the run's time are listed as 督办 candidates.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["REMINDER_HOURS", "Notice", "reminder_cron", "reminder_window", "run_reminders", "select_notices"]
+from dashboards.notices import Notice
+
+__all__ = [
+    "REMINDER_HOURS",
+    "notice_slots",
+    "reminder_cron",
+    "reminder_window",
+    "run_reminders",
+    "select_notices",
+]
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +49,6 @@ REMINDER_HOURS = range(8, 19)
 def reminder_cron() -> str:
     """The reminders DAG's cron expression, built from :data:`REMINDER_HOURS`."""
     return f"0 {REMINDER_HOURS.start}-{REMINDER_HOURS.stop - 1} * * *"
-
-
-@dataclass(frozen=True)
-class Notice:
-    kind: str  # reminder / overdue / escalation
-    form_code: str
-    unit_id: str
-    period_no: int
-    due_at: str  # ISO, campaign time zone
-    notify_at: str
-    last_status: str | None  # status of the unit's latest attempt (e.g. rejected), None if none
-    recipients: tuple[str, ...]  # extra recipients (escalation), besides the unit itself
 
 
 def reminder_window(logical_date: datetime, tz: str) -> tuple[datetime, datetime]:
@@ -63,6 +64,34 @@ def reminder_window(logical_date: datetime, tz: str) -> tuple[datetime, datetime
             break
         slot -= timedelta(hours=1)
     return slot, end
+
+
+def notice_slots(campaign, due_times, start: datetime, end: datetime) -> list[datetime]:
+    """The run slots in ``(start, end]`` whose window holds a notice moment of one of ``due_times``:
+    running only these gives the same notices as running every slot (the windows partition time).
+
+    Examples
+    --------
+    >>> from roadsafe.campaign import load_campaign
+    >>> tz = ZoneInfo("Asia/Shanghai")
+    >>> due = datetime(2022, 4, 14, 12, tzinfo=tz)
+    >>> [f"{t:%m-%d %H}" for t in notice_slots(load_campaign("jiujiang-2022"), [due], due - timedelta(days=3), due + timedelta(days=3))]
+    ['04-13 12', '04-14 12', '04-16 12']
+    """
+    rules = campaign.frame.reminders
+    tz = ZoneInfo(campaign.frame.timezone)
+    slots = set()
+    for due in due_times:
+        for hours in (-rules.before_due_hours, rules.overdue_after_hours, rules.escalate_after_hours):
+            moment = due.astimezone(tz) + timedelta(hours=hours)
+            slot = moment.replace(minute=0, second=0, microsecond=0)
+            if slot < moment:
+                slot += timedelta(hours=1)
+            while slot.hour not in REMINDER_HOURS:
+                slot += timedelta(hours=1)
+            if start < slot <= end:
+                slots.add(slot)
+    return sorted(slots)
 
 
 def select_notices(con, campaign, window: tuple[datetime, datetime]) -> list[Notice]:
@@ -81,7 +110,7 @@ def select_notices(con, campaign, window: tuple[datetime, datetime]) -> list[Not
     rows = con.execute(
         """
         with attempts as (
-            select form_code, unit_id, period_no, status, received_at,
+            select submission_id, form_code, unit_id, period_no, status, received_at,
                    row_number() over (partition by form_code, unit_id, period_no
                                       order by received_at desc, submission_id desc) as rn
             from raw.submissions
@@ -90,7 +119,7 @@ def select_notices(con, campaign, window: tuple[datetime, datetime]) -> list[Not
         done as (
             select distinct form_code, unit_id, period_no from attempts where status = 'accepted'
         )
-        select e.form_code, e.unit_id, e.period_no, e.due_at, a.status
+        select e.form_code, e.unit_id, e.period_no, e.due_at, a.status, a.submission_id
         from ref.expected_submissions e
         left join done d using (form_code, unit_id, period_no)
         left join attempts a
@@ -107,7 +136,8 @@ def select_notices(con, campaign, window: tuple[datetime, datetime]) -> list[Not
         },
     ).fetchall()
     notices = []
-    for form_code, unit_id, period_no, due_at, last_status in rows:
+    reasons = _rejection_reasons(con, [r[5] for r in rows if r[4] == "rejected"])
+    for form_code, unit_id, period_no, due_at, last_status, last_id in rows:
         due_local = due_at.astimezone(tz)
         for kind, hours in offsets.items():
             at = due_local + timedelta(hours=hours)
@@ -122,23 +152,54 @@ def select_notices(con, campaign, window: tuple[datetime, datetime]) -> list[Not
                         notify_at=at.isoformat(),
                         last_status=last_status,
                         recipients=escalate_to if kind == "escalation" else (),
+                        problems=reasons.get(last_id, ()) if last_status == "rejected" else (),
                     )
                 )
     return notices
 
 
-def run_reminders(settings, logical_date: datetime) -> dict:
-    """Select this run's notices from the published snapshot and write them to the outbox file."""
+def _rejection_reasons(con, submission_ids: list[str], limit: int = 3) -> dict[str, tuple[str, ...]]:
+    """The first ``limit`` errors of each rejected submission (none when the snapshot has no messages)."""
+    has_messages = con.execute(
+        "select 1 from duckdb_tables() where schema_name = 'raw' and table_name = 'submission_messages'"
+    ).fetchall()
+    if not submission_ids or not has_messages:
+        return {}
+    rows = con.execute(
+        """
+        select submission_id, message from raw.submission_messages
+        where submission_id in (select unnest($ids)) and severity = 'error'
+        order by submission_id, seq
+        """,
+        {"ids": submission_ids},
+    ).fetchall()
+    out: dict[str, tuple[str, ...]] = {}
+    for sid, message in rows:
+        if len(out.get(sid, ())) < limit:
+            out[sid] = (*out.get(sid, ()), message)
+    return out
+
+
+def run_reminders(
+    settings, logical_date: datetime, *, dry_run: bool = False, delays: tuple[float, ...] | None = None
+) -> dict:
+    """Select this run's notices from the published snapshot, write them to the outbox file and deliver
+    them (``dry_run``: select and word them, send and record nothing)."""
+    from dashboards.duban import duban_candidates
+    from dashboards.notices import notice_message
+    from dashboards.outreach import DELAYS, Outgoing, deliver, portal_url, routes_for, smtp_config
+    from roadsafe.contacts import load_contacts
     from roadsafe.warehouse import open_snapshot
 
     campaign = settings.campaign()
     window = reminder_window(logical_date, campaign.frame.timezone)
     if not settings.published.exists():
         log.warning("No published snapshot at %s yet: no reminders", settings.published)
-        return {"window": [w.isoformat() for w in window], "snapshot": None, "notices": []}
+        return {"window": [w.isoformat() for w in window], "snapshot": None, "notices": [], "deliveries": []}
     con = open_snapshot(settings.published)
     try:
         notices = select_notices(con, campaign, window)
+        candidates = duban_candidates(con, campaign, window[1])
     finally:
         con.close()
     outbox = settings.home / "reminders" / f"{window[1]:%Y-%m-%dT%H}.json"
@@ -147,6 +208,7 @@ def run_reminders(settings, logical_date: datetime) -> dict:
         "campaign": campaign.code,
         "window": [w.isoformat() for w in window],
         "notices": [asdict(n) for n in notices],
+        "duban_candidates": candidates,
     }
     tmp = outbox.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -154,4 +216,59 @@ def run_reminders(settings, logical_date: datetime) -> dict:
     counts: dict[str, int] = {}
     for n in notices:
         counts[n.kind] = counts.get(n.kind, 0) + 1
-    return {**payload, "counts": counts, "outbox": str(outbox), "snapshot": str(settings.published)}
+    contacts = load_contacts(settings)
+    smtp = smtp_config()
+    link = portal_url()
+    items = []
+    for n in notices:
+        key = n.key(campaign.code)
+        items.append(
+            Outgoing(
+                key=key,
+                campaign_code=campaign.code,
+                unit_id=n.unit_id,
+                rung=n.kind,
+                message=notice_message(campaign, n, link),
+                routes=routes_for(contacts, n.unit_id, n.kind, n.recipients, key, smtp),
+            )
+        )
+    if dry_run:
+        deliveries = [
+            {
+                "key": i.key,
+                "rung": i.rung,
+                "unit_id": i.unit_id,
+                "route": r.name,
+                "target": r.target,
+                "status": "dry_run",
+                "attempts": 0,
+                "detail": i.message.subject,
+            }
+            for i in items
+            for r in i.routes or (None,)
+            if r is not None
+        ] + [
+            {
+                "key": i.key,
+                "rung": i.rung,
+                "unit_id": i.unit_id,
+                "route": "none",
+                "target": "",
+                "status": "no_contact",
+                "attempts": 0,
+                "detail": "未登记联络方式",
+            }
+            for i in items
+            if not i.routes
+        ]
+    else:
+        deliveries = deliver(settings, items, delays=DELAYS if delays is None else delays) if items else []
+    sent = sum(1 for d in deliveries if d["status"] == "sent")
+    return {
+        **payload,
+        "counts": counts,
+        "sent": sent,
+        "deliveries": deliveries,
+        "outbox": str(outbox),
+        "snapshot": str(settings.published),
+    }

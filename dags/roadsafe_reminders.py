@@ -9,8 +9,10 @@ every expected submission without an accepted file received by then, produces th
 in the window, using the lead and lag hours of `reminders` in the campaign definition:
 a reminder `before_due_hours` before the due time, an overdue notice `overdue_after_hours` after it,
 and an escalation to `escalate_to` after `escalate_after_hours`. Each notice belongs to exactly one
-run, so re-running a run repeats the same notices and nothing is sent twice by consecutive runs.
-It reads the published snapshot only (no DuckDB writer, no pool).
+run. The notices are delivered to the units' contacts (e-mail, group robots) and every attempt is
+recorded in the warehouse ledger `ops.notice_attempts`, so a retried run sends only what did not go.
+It reads the published snapshot; its two short ledger writes take turns in the warehouse writers'
+queue, not the `roadsafe_duckdb` pool (a slow robot must not hold up ingestion while it is sent).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ TZ = campaign_timezone()
 def roadsafe_reminders():
     @task
     def send_reminders(logical_date=None):
-        """Select and write this run's reminders / overdue notices / escalations."""
+        """Select, write and deliver this run's reminders / overdue notices / escalations."""
         from application.airflow.tasks import send_reminders as run
 
         return run(logical_date)

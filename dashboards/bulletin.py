@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboards import data as d
+from dashboards.duban import read_duban
 from dashboards.edition_meta import EditionMeta
 from dashboards.formatting import fmt_value
 from dashboards.key_indicators import key_indicator_charts
@@ -62,6 +63,7 @@ class BulletinData:
     compliance: pl.DataFrame  # week N's expected submissions
     coverage: d.Coverage
     corrections: pl.DataFrame
+    duban: tuple[dict, ...] = ()  # 督办单 issued up to the freeze
 
 
 def collect_bulletin(con, meta: EditionMeta) -> BulletinData:
@@ -78,6 +80,7 @@ def collect_bulletin(con, meta: EditionMeta) -> BulletinData:
         compliance=d.read_compliance(con, period_nos=[n], as_of=meta.until),
         coverage=d.read_coverage(con, [n], meta.cutoff, meta.until),
         corrections=corrections,
+        duban=tuple(read_duban(con, meta.campaign.code, meta.until)),
     )
 
 
@@ -272,6 +275,7 @@ def build_bulletin(data: BulletinData, meta: EditionMeta) -> Document:
         silent_tasks="、".join(str(n) for n in silent),
         compliance_text=compliance_sentence(data.compliance),
         late_table=to_html(build_compliance_table(late, table_id="late")) if late.height else "",
+        duban=data.duban,
         corrections_table=to_html(build_corrections_table(corrections, table_id="corrections"))
         if corrections.height
         else "",

@@ -104,6 +104,8 @@ def freeze_snapshot(published: Path, target: Path, scope: SnapshotScope) -> dict
             con.execute(
                 f"create table marts.{table} as select * from pub.marts.{table} where {filters[table]}"
             )
+        if has_table(con, "ops", "duban", "pub"):  # the 督办单 issued so far (dashboards.duban)
+            con.execute("create schema ops; create table ops.duban as select * from pub.ops.duban")
         for schema, table in con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_catalog = current_database() order by 1, 2"

@@ -15,6 +15,7 @@ import polars as pl
 
 from dashboards import data as d
 from dashboards.charts import build_bar_chart
+from dashboards.duban import read_duban
 from dashboards.edition_meta import EditionMeta
 from dashboards.formatting import fmt_change
 from dashboards.narrative import base_context, stamp_text
@@ -38,6 +39,7 @@ class RankingData:
     breakdown: pl.DataFrame
     weights: pl.DataFrame
     coverage: d.Coverage
+    duban: tuple[dict, ...] = ()  # 督办单 issued up to the freeze
 
 
 def collect_ranking(con, meta: EditionMeta) -> RankingData:
@@ -48,6 +50,7 @@ def collect_ranking(con, meta: EditionMeta) -> RankingData:
         breakdown=d.read_ranking_breakdown(con, meta.month),
         weights=d.read_ranking_weights(con),
         coverage=d.read_coverage(con, list(meta.period_nos), meta.cutoff, meta.until),
+        duban=tuple(read_duban(con, meta.campaign.code, meta.until)),
     )
 
 
@@ -220,6 +223,7 @@ def build_ranking(data: RankingData, meta: EditionMeta) -> Document:
         bottom_marked=bottom,
         n_parts=len(parts),
         numerals={k: cn_numeral(len(parts) + k) for k in (1, 2, 3)},
+        duban=data.duban,
     )
     summary = "\n".join([f"{meta.title}（第{meta.issue_no}期）", stamp] + [p["sentence"] for p in parts])
     return Document(

@@ -34,8 +34,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from portal.auth import SESSION_COOKIE
 from portal.config import PortalConfig
-from portal.pages import ERROR_TEXT, LoginRequired, PortalError, error_html, error_page, security_headers
-from portal.routes import history, home, login, office, templates, upload
+from portal.errors import ERROR_TEXT, LoginRequired, PortalError
+from portal.pages import error_html, error_page, security_headers
+from portal.routes import contacts, history, home, login, notices, office, templates, upload
 from portal.state import Portal
 from portal.uploads import too_large_message
 
@@ -62,7 +63,7 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
     app.state.portal = portal
     app.add_middleware(_BodyLimit, portal=portal)
     app.add_middleware(_SecurityHeaders)
-    for module in (login, home, templates, upload, history, office):
+    for module in (login, home, templates, upload, history, office, notices, contacts):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)

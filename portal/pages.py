@@ -12,52 +12,21 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from portal.auth import Session
-from roadsafe.wording import cn_countdown
+from portal.errors import ERROR_TEXT
 
 if TYPE_CHECKING:
     from portal.state import Portal
 
 __all__ = [
-    "ERROR_TEXT",
-    "LoginRequired",
-    "PortalError",
     "attachment",
     "client_address",
     "error_html",
     "error_page",
-    "late_text",
     "render",
     "safe_next",
     "security_headers",
     "set_cookie",
 ]
-
-ERROR_TEXT = {
-    400: ("请求有误", "提交的内容不完整或格式不正确，请返回上一页重新操作。"),
-    401: ("需要登录", "请先登录。"),
-    403: ("无权访问", "您没有访问该页面或执行该操作的权限。"),
-    404: ("页面不存在", "您访问的页面不存在，请从导航栏进入。"),
-    405: ("请求方式不正确", "请从页面上的按钮或链接进行操作。"),
-    413: ("文件过大", "上传的文件超过大小上限。"),
-    415: ("文件类型不符合要求", "只接受 Excel 工作簿或 CSV 文件。"),
-    429: ("操作过于频繁", "请稍后再试。"),
-    500: ("系统内部错误", "系统处理您的请求时出错，请稍后重试。"),
-    503: ("系统繁忙", "系统繁忙，请稍后再试。"),
-}
-
-
-class LoginRequired(Exception):
-    def __init__(self, reason: str | None):
-        self.reason = reason
-
-
-class PortalError(Exception):
-    """An error shown to the user as a Chinese page with ``status``."""
-
-    def __init__(self, status: int, message: str | None = None):
-        self.status = status
-        self.message = message
-
 
 # --------------------------------------------------------------------------- headers
 
@@ -85,12 +54,6 @@ def security_headers(nonce: str | None) -> list[tuple[bytes, bytes]]:
 # --------------------------------------------------------------------------- formatting
 
 
-def late_text(minutes: int | None) -> str:
-    if minutes is None:
-        return "—"
-    if minutes == 0:
-        return "按时"
-    return "逾期" + cn_countdown(minutes * 60)
 
 
 def site(portal: Portal) -> dict:
@@ -134,9 +97,10 @@ def render(
             ("/templates", "下载模板"),
             ("/upload", "上传报表"),
             ("/history", "报送历史"),
+            ("/notices", "催报与督办"),
         ]
         if user.is_office:  # the office's "tasks" are the matrix; unit pages take ?unit=
-            nav = [("/office", "报送总览")] + nav[1:]
+            nav = [("/office", "报送总览")] + nav[1:] + [("/contacts", "联络员名单")]
     html = portal.env.get_template(template).render(
         site=site(portal),
         user=user,

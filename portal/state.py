@@ -15,10 +15,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from portal.airflow import AirflowNotifier, NotifyError
 from portal.auth import SESSION_COOKIE, Auth, Session
 from portal.config import Clock, PortalConfig
-from portal.pages import LoginRequired, PortalError, late_text
+from portal.errors import LoginRequired, PortalError
 from portal.status import CHANNEL_WORDS, STATE_LABELS, STATUS_WORDS, PortalData
 from portal.store import Store
-from roadsafe.wording import cn_short, cn_size, cn_span, cn_time
+from roadsafe.wording import cn_lateness, cn_short, cn_size, cn_span, cn_time
 
 __all__ = ["Busy", "Portal", "WorkLimit"]
 
@@ -88,7 +88,7 @@ class Portal:
             cn_time=lambda v: cn_time(v, self.tz),
             cn_short=lambda v: cn_short(v, self.tz),
             cn_size=cn_size,
-            late_text=late_text,
+            late_text=cn_lateness,
             span=lambda p: cn_span(p.start, p.end, with_year=False),
         )
         self.env.globals.update(

@@ -20,6 +20,7 @@ __all__ = [
     "campaign_now",
     "campaign_tz",
     "cn_countdown",
+    "cn_lateness",
     "cn_date",
     "cn_minutes",
     "cn_moment",
@@ -149,3 +150,12 @@ def cn_size(n: int | None) -> str:
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
     return f"{n} 字节"
+
+
+def cn_lateness(minutes: int | None) -> str:
+    """How a receipt's lateness reads: ``按时``, ``逾期3小时2分钟`` (``—`` when not known)."""
+    if minutes is None:
+        return "—"
+    if minutes == 0:
+        return "按时"
+    return "逾期" + cn_countdown(minutes * 60)

@@ -288,7 +288,9 @@ def deliver_edition(edition_dir: str) -> dict[str, Any]:
 
 
 def send_reminders(logical_date: datetime) -> dict[str, Any]:
-    """Reminders, overdue notices and escalations falling in this run's hour (see application.reminders)."""
+    """Reminders, overdue notices and escalations falling in this run's hour, selected and delivered
+    (exactly once per notice and route: a retried run sends only what did not go; see
+    application.reminders)."""
     from application.reminders import run_reminders
 
     return _jsonable(run_reminders(_settings(), logical_date))

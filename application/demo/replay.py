@@ -6,7 +6,9 @@ For every report time of the campaign (each weekly bulletin, each monthly rankin
    receive times (so on time and late are real);
 2. ``roadsafe_build`` runs dbt and publishes the snapshot;
 3. ``roadsafe_weekly`` or ``roadsafe_monthly`` freezes the edition, renders HTML/PDF/XLSX and e-mails it
-   (to a mail sink on loopback that keeps every message under ``$ROADSAFE_HOME/outbox``).
+   (to a mail sink on loopback that keeps every message under ``$ROADSAFE_HOME/outbox``);
+4. the reminders of the hours since the previous step are selected and delivered to the sample contacts
+   (imported from their generated Excel list), as the hourly reminders DAG would (same function).
 
 The DAGs run with ``dag.test()`` in this process: the same DAG code as production, one run at a time, on
 an Airflow metadata database under ``$ROADSAFE_HOME/airflow``. Running the demo again starts from an
@@ -51,6 +53,7 @@ def _fresh_home(settings: Settings) -> None:
         "reports",
         "site",
         "outbox",
+        "reminders",
     ):
         path = settings.home / name
         if path.is_dir():
@@ -91,6 +94,42 @@ def _run_dag(bag, dag_id: str, when: dt.datetime, log_path: Path, conf: dict | N
     return run.state
 
 
+class _DemoReminders:
+    """The sample contacts imported, then the reminders of every notice hour up to each step's time."""
+
+    def __init__(self, settings: Settings, campaign):
+        from application.inbox_replies import create_drop_folders
+        from application.samples.contacts import write_sample_contacts
+        from roadsafe.contacts import import_xlsx, save_contacts
+
+        source = write_sample_contacts(campaign, settings.samples / f"{campaign.code}-联络员名单.xlsx")
+        save_contacts(settings, import_xlsx(campaign, source))
+        create_drop_folders(settings, campaign)
+        self.settings, self.campaign = settings, campaign
+        self.since = dt.datetime.combine(campaign.frame.start, dt.time(), dt.UTC) - dt.timedelta(days=3)
+        self.counts: dict[str, int] = {}
+
+    def run_until(self, when: dt.datetime) -> None:
+        from application.reminders import notice_slots, run_reminders
+        from roadsafe.warehouse import open_snapshot
+
+        con = open_snapshot(self.settings.published)
+        try:
+            rows = con.execute("select distinct due_at from ref.expected_submissions").fetchall()
+        finally:
+            con.close()
+        for slot in notice_slots(self.campaign, [r[0] for r in rows], self.since, when):
+            for d in run_reminders(self.settings, slot)["deliveries"]:
+                if d["status"] == "sent":
+                    self.counts[d["rung"]] = self.counts.get(d["rung"], 0) + 1
+        self.since = when
+
+    def text(self) -> str:
+        names = {"reminder": "提醒", "overdue": "逾期通知", "escalation": "督促"}
+        parts = "，".join(f"{names[k]} {v}" for k, v in self.counts.items())
+        return f"{sum(self.counts.values())} 封（{parts}），收件人为样例联络员（example.org / example.com）"
+
+
 def run_demo(settings: Settings) -> int:
     """Run the whole sample campaign; prints where everything is. Returns the exit code."""
     from application.airflow.local import airflow_env, run_airflow
@@ -114,6 +153,7 @@ def run_demo(settings: Settings) -> int:
     os.environ.update(env)
     run_airflow(["db", "migrate"], env)
 
+    reminders = _DemoReminders(settings, campaign)
     with MailSink(settings.home / "outbox") as sink:
         os.environ.update({"ROADSAFE_SMTP_HOST": sink.host, "ROADSAFE_SMTP_PORT": str(sink.port)})
         from airflow.dag_processing.dagbag import DagBag
@@ -127,6 +167,7 @@ def run_demo(settings: Settings) -> int:
             _run_dag(bag, "roadsafe_ingest", when, log_path, conf)
             _run_dag(bag, "roadsafe_build", when, log_path)
             _run_dag(bag, dag_id, when, log_path)
+            reminders.run_until(when)
             print(f"  {when:%m-%d %H:%M} {ref:>8} {dag_id:<17} {time.monotonic() - step:5.1f} s")
         messages = sink.count
     from dashboards.site import build_site
@@ -137,6 +178,7 @@ def run_demo(settings: Settings) -> int:
     print(f"  数据仓库：{settings.warehouse}（只读快照：{settings.published}）")
     print(f"  报告（HTML/PDF/XLSX）：{settings.reports}")
     print(f"  已发送邮件 {messages} 封，存于 {settings.home / 'outbox'}")
+    print(f"  其中催报通知 {reminders.text()}")
     print(f"  网站：{site}（.venv/bin/roadsafe serve 后在浏览器打开）")
     return 0
 

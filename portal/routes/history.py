@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from portal.pages import PortalError, attachment, render
+from portal.errors import PortalError
+from portal.pages import attachment, render
 
 router = APIRouter()
 

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from portal.auth import LOGIN_COOKIE, SESSION_COOKIE
-from portal.pages import PortalError, client_address, render, safe_next, set_cookie
+from portal.errors import PortalError
+from portal.pages import client_address, render, safe_next, set_cookie
 from roadsafe.wording import cn_countdown
 
 router = APIRouter()

@@ -10,7 +10,8 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
-from portal.pages import PortalError, attachment, render
+from portal.errors import PortalError
+from portal.pages import attachment, render
 
 router = APIRouter()
 log = logging.getLogger("roadsafe.portal")

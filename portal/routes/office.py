@@ -8,7 +8,8 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from portal.pages import PortalError, attachment, render
+from portal.errors import PortalError
+from portal.pages import attachment, render
 from portal.routes.history import has_macros
 from portal.status import STATE_LABELS
 

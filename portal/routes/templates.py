@@ -9,7 +9,8 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from portal.pages import PortalError, attachment, render
+from portal.errors import PortalError
+from portal.pages import attachment, render
 
 router = APIRouter()
 

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from portal.auth import Session
-from portal.pages import PortalError, render
+from portal.errors import PortalError
+from portal.pages import render
 from portal.state import Busy
 from portal.uploads import UploadRefused, handle_upload
 
