@@ -78,4 +78,4 @@ class Settings:
         """The active campaign definition (loaded and validated)."""
         from roadsafe.campaign import load_campaign
 
-        return load_campaign(self.campaign_code)
+        return load_campaign(self.campaign_code, home=self.home)

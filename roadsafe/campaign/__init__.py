@@ -28,12 +28,15 @@ __all__ = [
     "Campaign",
     "CampaignError",
     "Period",
+    "campaign_root",
     "campaigns_dir",
     "load_campaign",
     "normalise_name",
+    "office_campaigns_dir",
     "read_yaml",
 ]
 
+CODE_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")  # as campaign.yml's `code`: safe as a folder name
 _FILES = ("campaign.yml", "units.yml", "tasks.yml", "forms.yml", "indicators.yml")
 
 
@@ -67,9 +70,32 @@ class CampaignError(ValueError):
 
 
 def campaigns_dir() -> Path:
-    """Where campaign folders live: ``$ROADSAFE_CAMPAIGNS_DIR`` or ``campaigns/`` in the repository."""
+    """Where the shipped campaign folders live: ``$ROADSAFE_CAMPAIGNS_DIR`` or ``campaigns/`` in the repository."""
     env = os.environ.get("ROADSAFE_CAMPAIGNS_DIR")
     return Path(env) if env else Path(__file__).resolve().parents[2] / "campaigns"
+
+
+def office_campaigns_dir(home: Path | None = None) -> Path:
+    """Where the office's own campaigns live (imported from its tables): ``<home>/campaigns``, ``home``
+    defaulting to ``$ROADSAFE_HOME`` or ``./var``."""
+    return Path(home or os.environ.get("ROADSAFE_HOME") or "var").resolve() / "campaigns"
+
+
+def campaign_root(ref: str | os.PathLike, home: Path | None = None) -> Path:
+    """The folder of a campaign: ``ref`` itself when it is a folder, else the code's folder among the
+    shipped campaigns or the office's own. Both are searched; a code found in both is refused (the
+    office must rename its import), so no campaign silently hides another."""
+    root = Path(ref)
+    if root.is_dir():
+        return root
+    shipped = campaigns_dir() / str(ref)
+    if not CODE_PATTERN.fullmatch(str(ref)):
+        return shipped
+    office = office_campaigns_dir(home) / str(ref)
+    if shipped.is_dir() and office.is_dir():
+        problem = f"活动代码“{ref}”同时存在于程序自带的活动（{shipped}）和本单位导入的活动中，请为导入的活动改用其他代码。"
+        raise CampaignError(office, [problem])
+    return office if office.is_dir() else shipped
 
 
 def _read_yaml(root: Path, name: str, problems: list[str]) -> object:
@@ -96,17 +122,15 @@ def _parse(model, data, name: str, problems: list[str]):
         return None
 
 
-def load_campaign(ref: str | os.PathLike) -> Campaign:
-    """Load and validate a campaign by code (a folder of :func:`campaigns_dir`) or by path.
+def load_campaign(ref: str | os.PathLike, home: Path | None = None) -> Campaign:
+    """Load and validate a campaign by code (see :func:`campaign_root`) or by path.
 
     Raises
     ------
     CampaignError
         listing every problem, each naming the file and the entry.
     """
-    root = Path(ref)
-    if not root.is_dir():
-        root = campaigns_dir() / str(ref)
+    root = campaign_root(ref, home)
     if not root.is_dir():
         raise CampaignError(root, [f"找不到活动定义目录：{root}"])
 
