@@ -24,7 +24,6 @@ __all__ = [
     "duban_candidates",
     "Duban",
     "DubanRefused",
-    "deliver_duban",
     "duban_items",
     "duban_message",
     "issue_duban",
@@ -275,20 +274,3 @@ def duban_message(campaign, duban: Duban, portal_url: str) -> Message:
     )
     markdown = f"### 督办单 {duban.number}\n> {duban.unit_name}：{summary}\n\n请于**{deadline}**前整改到位。\n\n——{office}"
     return Message(subject, text, markdown, attachments=((f"{duban.number}.pdf", duban.pdf.read_bytes()),))
-
-
-def deliver_duban(settings, duban: Duban, *, delays: tuple[float, ...] | None = None) -> list[dict]:
-    """Send a 督办单 to the unit's 联络员 and 分管领导, the office (``escalate_to``) and the group robots,
-    exactly once (ledger key ``<campaign>/<unit>/duban/<no>``)."""
-    from dashboards.outreach import DELAYS, Outgoing, deliver, portal_url, routes_for, smtp_config
-    from roadsafe.contacts import load_contacts
-
-    campaign = settings.campaign()
-    rules = campaign.frame
-    office = tuple(a for g in rules.reminders.escalate_to for a in rules.recipients.get(g, [g]))
-    key = f"{campaign.code}/{duban.unit_id}/duban/{duban.no}"
-    routes = routes_for(load_contacts(settings), duban.unit_id, "duban", office, key, smtp_config())
-    item = Outgoing(
-        key, campaign.code, duban.unit_id, "duban", duban_message(campaign, duban, portal_url()), routes
-    )
-    return deliver(settings, [item], delays=DELAYS if delays is None else delays)

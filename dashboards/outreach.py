@@ -30,9 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dashboards.channels import Attempt, attempt_with_retries
+from dashboards.duban import Duban, duban_message
 from dashboards.notices import Message
 
 __all__ = [
+    "deliver_duban",
     "DELAYS",
     "LEDGER_DDL",
     "Outgoing",
@@ -318,3 +320,19 @@ def routes_for(contacts: dict, unit_id: str, rung: str, extra: tuple[str, ...], 
                 )
             )
     return tuple(routes)
+
+
+def deliver_duban(settings, duban: Duban, *, delays: tuple[float, ...] | None = None) -> list[dict]:
+    """Send a 督办单 to the unit's 联络员 and 分管领导, the office (``escalate_to``) and the group robots,
+    exactly once (ledger key ``<campaign>/<unit>/duban/<no>``)."""
+    from roadsafe.contacts import load_contacts
+
+    campaign = settings.campaign()
+    rules = campaign.frame
+    office = tuple(a for g in rules.reminders.escalate_to for a in rules.recipients.get(g, [g]))
+    key = f"{campaign.code}/{duban.unit_id}/duban/{duban.no}"
+    routes = routes_for(load_contacts(settings), duban.unit_id, "duban", office, key, smtp_config())
+    item = Outgoing(
+        key, campaign.code, duban.unit_id, "duban", duban_message(campaign, duban, portal_url()), routes
+    )
+    return deliver(settings, [item], delays=DELAYS if delays is None else delays)

@@ -17,7 +17,8 @@ __all__ = ["register"]
 def _issue(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
-    from dashboards.duban import DubanRefused, deliver_duban, issue_duban
+    from dashboards.duban import DubanRefused, issue_duban
+    from dashboards.outreach import deliver_duban
     from roadsafe.warehouse import SnapshotMissing
 
     settings = args.settings

@@ -75,7 +75,8 @@ def notices(request: Request, unit: str | None = None):
 
 @router.post("/duban")
 async def issue(request: Request):
-    from dashboards.duban import DubanRefused, deliver_duban, issue_duban
+    from dashboards.duban import DubanRefused, issue_duban
+    from dashboards.outreach import deliver_duban
 
     portal = request.app.state.portal
     session = portal.session_of(request)

@@ -11,7 +11,8 @@ import pytest
 from notify_helpers import at
 
 from application.cli import main
-from dashboards.duban import DubanRefused, deliver_duban, issue_duban, list_duban, read_duban
+from dashboards.duban import DubanRefused, issue_duban, list_duban, read_duban
+from dashboards.outreach import deliver_duban
 
 
 def test_a_duban_is_numbered_printed_and_sent_once(world, robots, smtp, capsys):
