@@ -425,7 +425,7 @@ def classify_rows(span_columns, key_columns, first_data_index: int, height: int)
     Parameters
     ----------
     span_columns : sequence of pyarrow.ChunkedArray
-        Clean cell text (:func:`ingest.grids.clean_column`) of every column from A to the table's last header
+        Clean cell text (:func:`ingest.grid.clean_column`) of every column from A to the table's last header
         column, left to right: the first non-empty one is where 合计 and footer text are looked for.
     key_columns : sequence of pyarrow.ChunkedArray
         Clean cell text of the matched form columns: a row with none of them filled is blank.

@@ -42,8 +42,8 @@ from ingest.service import (
     UsageError,
     _campaign,
     _land_request,
-    _load,
     _resolve_unit,
+    load_receipt,
 )
 from roadsafe.campaign import Campaign
 from roadsafe.settings import Settings
@@ -249,7 +249,7 @@ def replay(
                     original_name=entry.original_name,
                 )
             try:
-                result.receipts.append(_load(con, settings, campaign, receipt))
+                result.receipts.append(load_receipt(con, settings, campaign, receipt))
             except ProcessingFailed:  # logged; the receipt stays pending and is retried
                 result.failed.append(entry)
                 continue

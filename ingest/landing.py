@@ -20,18 +20,19 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
+import stat
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from roadsafe.durable import fsync_dir
+from roadsafe.durable import fsync_dir, private_dir
 from roadsafe.settings import Settings
 
 __all__ = [
     "Landed",
     "LandingError",
     "PendingReceipt",
+    "UnsafeSource",
     "clean_stale_tmp",
     "land_bytes",
     "land_file",
@@ -114,7 +115,7 @@ def _space_error(exc: OSError, name: str) -> LandingError:
 
 def _publish(tmp: Path, target: Path) -> bool:
     """Move a finished tmp file to ``target`` without ever replacing an existing file. True if placed."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     try:
         os.link(tmp, target)  # atomic, and fails if target exists
         placed = True
@@ -134,28 +135,63 @@ def _publish(tmp: Path, target: Path) -> bool:
 
 
 def _tmp_path(settings: Settings) -> Path:
-    settings.tmp.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.tmp)
     return settings.tmp / f"landing-{os.getpid()}-{secrets.token_hex(6)}.part"
 
 
-def _copy_tmp(settings: Settings, src: Path, name: str) -> tuple[Path, str, int]:
-    """Copy ``src`` into tmp/ (a kernel copy), fsync, then hash the copy: the address is that of the bytes
-    kept."""
-    tmp = _tmp_path(settings)
+class UnsafeSource(LandingError):
+    """The offered path is not a plain file this process may read (a link, a device, a FIFO, another name
+    for the same data, or a file changed while being read). ``kind`` says which; ``message`` is Chinese."""
+
+    def __init__(self, kind: str, message: str):
+        self.kind = kind
+        super().__init__(message)
+
+
+def _open_source(src: Path, name: str, single_link: bool) -> tuple[int, os.stat_result]:
+    """Open ``src`` without following a link and check the opened descriptor (no check-then-open race)."""
     try:
-        shutil.copyfile(src, tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        sha, size = sha256_file(tmp)
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeSource("symlink", f"“{name}”是符号链接（快捷方式），出于安全原因不予读取。") from exc
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise UnsafeSource("special", f"“{name}”不是普通文件（管道、设备或套接字），不予读取。")
+    if single_link and st.st_nlink > 1:
+        os.close(fd)
+        raise UnsafeSource("hardlink", f"文件“{name}”与其他位置的文件共用同一份数据（硬链接），出于安全原因不予读取。")
+    return fd, st
+
+
+def _copy_tmp(settings: Settings, src: Path, name: str, single_link: bool) -> tuple[Path, str, int]:
+    """Copy ``src`` into tmp/ from one opened descriptor, hashing the bytes as they are kept, then fsync.
+    A file whose size or modification time changed while it was read is not kept (:class:`UnsafeSource`,
+    kind ``changed``): it is taken on a later scan, once it is complete."""
+    fd, before = _open_source(src, name, single_link)
+    tmp = _tmp_path(settings)
+    h = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "rb") as fh, open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            while chunk := fh.read(_CHUNK):
+                h.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+            after = os.fstat(fh.fileno())
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or size != after.st_size:
+            raise UnsafeSource("changed", f"文件“{name}”在读取过程中被改动，本次未接收；文件写完后将自动重新读取。")
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, FileNotFoundError) and not src.exists():
-            raise
         raise _space_error(exc, name) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return tmp, sha, size
+    return tmp, h.hexdigest(), size
 
 
 def _write_tmp(settings: Settings, chunks: Iterator[bytes], name: str) -> tuple[Path, str, int]:
@@ -163,7 +199,7 @@ def _write_tmp(settings: Settings, chunks: Iterator[bytes], name: str) -> tuple[
     h = hashlib.sha256()
     size = 0
     try:
-        with open(tmp, "wb") as out:
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             for chunk in chunks:
                 h.update(chunk)
                 out.write(chunk)
@@ -179,11 +215,16 @@ def _write_tmp(settings: Settings, chunks: Iterator[bytes], name: str) -> tuple[
     return tmp, h.hexdigest(), size
 
 
-def land_file(settings: Settings, path: str | os.PathLike, original_name: str | None = None) -> Landed:
-    """Store a copy of ``path`` in the landing zone (idempotent: the same bytes land once)."""
+def land_file(
+    settings: Settings, path: str | os.PathLike, original_name: str | None = None, *, single_link: bool = False
+) -> Landed:
+    """Store a copy of ``path`` in the landing zone (idempotent: the same bytes land once).
+
+    The file is opened without following a link and must be a regular file (``single_link``: with no other
+    name either, as for files from a unit's drop folder); otherwise :class:`UnsafeSource`, nothing read."""
     src = Path(path)
     name = original_name or src.name
-    return _place(settings, *_copy_tmp(settings, src, name), name)
+    return _place(settings, *_copy_tmp(settings, src, name, single_link), name)
 
 
 def land_bytes(settings: Settings, data: bytes, original_name: str) -> Landed:
@@ -200,7 +241,7 @@ def _place(settings: Settings, tmp: Path, sha: str, size: int, name: str) -> Lan
         raise _space_error(exc, name) from exc
     if placed:
         try:
-            os.chmod(target, 0o444)
+            os.chmod(target, 0o400)
         except OSError:
             pass
     return Landed(sha, size, target, already_there=not placed)
@@ -242,7 +283,7 @@ def new_receipt_id(received_at: dt.datetime, sha: str) -> str:
 def write_receipt(settings: Settings, receipt: PendingReceipt) -> Path:
     """Write the receipt sidecar atomically (tmp + fsync + rename)."""
     folder = receipts_dir(settings)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     target = folder / f"{receipt.receipt_id}.json"
     data = json.dumps(asdict(receipt), ensure_ascii=False, indent=1).encode("utf-8")
     tmp, _, _ = _write_tmp(settings, iter([data]), receipt.original_name)

@@ -1,6 +1,6 @@
 """Reading a submitted file: find the form's table in it and load its data rows as text into DuckDB.
 
-:func:`parse_file` opens an .xlsx, .xls or .csv (:mod:`ingest.grids`), picks the sheet and the form whose
+:func:`parse_file` opens an .xlsx, .xls or .csv (:mod:`ingest.fileformat`), picks the sheet and the form whose
 header matches best (:mod:`ingest.headers`), reads what the rows around the table say about form, week and
 unit (:mod:`ingest.detect`) and returns a :class:`ParsedTable`. :meth:`ParsedTable.load_into` then puts the
 data rows into a temporary DuckDB table of VARCHAR cells, one column per matched form column, each row with
@@ -23,16 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.detect import detect_form, detect_period, detect_unit, row_text
-from ingest.grids import (
-    MAX_CELL_CHARS,
-    FileFormat,
-    Grid,
-    UnreadableFile,
-    clean_column,
-    read_grid,
-    read_grids,
-    sniff_format,
-)
+from ingest.fileformat import read_grid, read_grids, sniff_format
+from ingest.grid import MAX_CELL_CHARS, FileFormat, Grid, UnreadableFile, clean_column
 from ingest.headers import (
     HEADER_SEARCH_ROWS,
     SKIP_FOOTER,

@@ -28,9 +28,11 @@ from zoneinfo import ZoneInfo
 
 from ingest import messages as M
 from ingest import registry
+from ingest.inbox import Refusal, inbox_entries, received_time, record_refusals
 from ingest.landing import (
     LandingError,
     PendingReceipt,
+    UnsafeSource,
     clean_stale_tmp,
     land_file,
     new_receipt_id,
@@ -53,6 +55,7 @@ __all__ = [
     "ProcessingFailed",
     "Receipt",
     "UsageError",
+    "load_receipt",
     "process_inbox",
     "receipt_fields",
     "receipt_for",
@@ -63,9 +66,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Files in an inbox folder that are not submissions: Office lock files, partial downloads, system files.
-_IGNORED_PREFIXES = ("~$", ".", "._")
-_IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".download", ".swp")
-_IGNORED_NAMES = {"Thumbs.db", "desktop.ini"}
 
 
 class UsageError(ValueError):
@@ -361,7 +361,7 @@ def _failed(settings: Settings, receipt: PendingReceipt, exc: Exception) -> Proc
     return ProcessingFailed(receipt, exc)
 
 
-def _load(
+def load_receipt(
     con, settings: Settings, campaign: Campaign, receipt: PendingReceipt, reading: Reading | None = None
 ) -> Receipt:
     """Process one landed receipt on an open warehouse connection; an unexpected failure is logged and
@@ -375,9 +375,9 @@ def _load(
 
 
 def _try(con, settings: Settings, campaign: Campaign, receipt: PendingReceipt) -> Receipt | None:
-    """:func:`_load`, but a failure leaves the receipt pending instead of stopping the other files."""
+    """:func:`load_receipt`, but a failure leaves the receipt pending instead of stopping the other files."""
     try:
-        return _load(con, settings, campaign, receipt)
+        return load_receipt(con, settings, campaign, receipt)
     except ProcessingFailed:
         return None
 
@@ -419,8 +419,9 @@ def _land(
     received_at: dt.datetime,
     source_path: str | None,
     original_name: str | None = None,
+    single_link: bool = False,
 ) -> PendingReceipt:
-    landed = land_file(settings, path, original_name)
+    landed = land_file(settings, path, original_name, single_link=single_link)
     receipt = PendingReceipt(
         receipt_id=new_receipt_id(received_at, landed.sha256),
         sha256=landed.sha256,
@@ -534,51 +535,24 @@ def submit(
     except Exception as exc:
         raise _failed(settings, receipt, exc) from exc
     with registry.open_warehouse(settings, campaign) as con:
-        return _load(con, settings, campaign, receipt, reading)
+        return load_receipt(con, settings, campaign, receipt, reading)
 
 
 # --------------------------------------------------------------------------- the inbox
 
 
-def _ignored(path: Path) -> bool:
-    name = path.name
-    return (
-        name.startswith(_IGNORED_PREFIXES)
-        or name.lower().endswith(_IGNORED_SUFFIXES)
-        or name in _IGNORED_NAMES
-        or any(part.startswith(".") for part in path.parts)
-    )
-
-
-def _inbox_files(settings: Settings) -> list[tuple[str, Path]]:
-    """(unit folder name, file) for every candidate file under inbox/<unit>/, in a stable order."""
-    out: list[tuple[str, Path]] = []
-    inbox = settings.inbox
-    if not inbox.is_dir():
-        return out
-    for folder in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and not _ignored(path.relative_to(folder)):
-                out.append((folder.name, path))
-    return out
-
-
-def _received_time(path: Path, campaign: Campaign) -> dt.datetime:
-    """When a file arrived in the inbox: its inode change time (set when it was created or moved there;
-    copy tools can preserve the modification time, not this)."""
-    stat = path.stat()
-    return dt.datetime.fromtimestamp(stat.st_ctime, ZoneInfo(campaign.frame.timezone))
-
-
-def process_inbox(settings: Settings) -> list[Receipt]:
+def process_inbox(settings: Settings, *, refusals: list[Refusal] | None = None) -> list[Receipt]:
     """Finish landed-but-not-loaded receipts, then land and load every new inbox file.
 
-    Returns the receipts of what was processed in this run (empty when nothing was pending).
+    Returns the receipts of what was processed in this run (empty when nothing was pending). Entries refused
+    unread (links, devices, FIFOs, hard links: :mod:`ingest.inbox`) are recorded once in the refusal ledger;
+    those new in this run are appended to ``refusals`` when a list is given.
     """
     settings.ensure()
     campaign = _campaign(settings)
     clean_stale_tmp(settings)
     receipts: list[Receipt] = []
+    entries, refused = inbox_entries(settings)
     with registry.open_warehouse(settings, campaign) as con:
         loaded = registry.loaded_receipts(con)
         seen = registry.inbox_records(con)
@@ -591,31 +565,38 @@ def process_inbox(settings: Settings) -> list[Receipt]:
             if receipt is not None:
                 receipts.append(receipt)
             loaded.add(pending.receipt_id)
-        for folder, path in _inbox_files(settings):
-            rel = str(path.relative_to(settings.inbox))
+        for entry in entries:
+            rel = entry.rel
             try:
-                size = path.stat().st_size
+                size = os.lstat(entry.path).st_size
                 known = seen.get(rel, set())
                 if any(s == size for s, _ in known):
-                    sha, size = sha256_file(path)
+                    sha, size = sha256_file(entry.path)
                     if (size, sha) in known:
                         continue
-                unit_obj = campaign.units.get(folder) or campaign.resolve_unit(folder)
+                unit_obj = campaign.units.get(entry.unit_folder) or campaign.resolve_unit(entry.unit_folder)
                 if unit_obj is not None and unit_obj.kind not in ("county", "department"):
                     unit_obj = None
                 pending = _land(
                     settings,
-                    path,
-                    unit_text=folder,
+                    entry.path,
+                    unit_text=entry.unit_folder,
                     unit_id=unit_obj.id if unit_obj else None,
                     form=None,
                     period=None,
                     channel="inbox",
                     submitted_by=None,
-                    received_at=_received_time(path, campaign),
+                    received_at=received_time(entry.path, campaign.frame.timezone),
                     source_path=rel,
+                    single_link=True,
                 )
             except FileNotFoundError:  # removed while we looked
+                continue
+            except UnsafeSource as exc:
+                if exc.kind == "changed":  # still being written: taken on a later scan
+                    log.info("%s: %s", rel, exc.message)
+                    continue
+                refused.append(Refusal(entry.unit_folder, rel, exc.kind, exc.message, f"{rel}|{exc.kind}|{size}"))
                 continue
             except LandingError as exc:
                 log.error("%s: %s", rel, exc.message)
@@ -624,4 +605,9 @@ def process_inbox(settings: Settings) -> list[Receipt]:
             receipt = _try(con, settings, campaign, pending)
             if receipt is not None:
                 receipts.append(receipt)
+    new = record_refusals(settings, refused, campaign_now(campaign))
+    for refusal in new:
+        log.warning("%s", refusal.text())
+    if refusals is not None:
+        refusals.extend(new)
     return receipts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["fsync_dir", "process_alive"]
+__all__ = ["fsync_dir", "private_dir", "process_alive"]
 
 
 def fsync_dir(path: Path) -> None:
@@ -33,3 +33,21 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def private_dir(path: Path) -> Path:
+    """``mkdir -p`` where every folder this call creates is 0700 whatever the umask (existing ones are left
+    as they are). Returns ``path``."""
+    path = Path(path)
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.exists():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)
+    return path

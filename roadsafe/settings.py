@@ -69,9 +69,13 @@ class Settings:
         return self.home / "tmp"
 
     def ensure(self) -> Settings:
-        """Create the folders; returns self so it chains."""
-        for path in (self.home, self.landing, self.inbox, self.reports, self.logs, self.tmp):
-            path.mkdir(parents=True, exist_ok=True)
+        """Create the folders; returns self so it chains. Those roadsafe alone reads are 0700 whatever the
+        umask; ``inbox/`` (the units' drop folders, often a share) keeps the operator's umask."""
+        from roadsafe.durable import private_dir
+
+        for path in (self.home, self.landing, self.reports, self.logs, self.tmp):
+            private_dir(path)
+        self.inbox.mkdir(parents=True, exist_ok=True)
         return self
 
     def campaign(self):

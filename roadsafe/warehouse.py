@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from roadsafe.durable import fsync_dir
+from roadsafe.durable import fsync_dir, private_dir
 from roadsafe.settings import Settings
 
 __all__ = [
@@ -80,7 +80,7 @@ def _take_turn(settings: Settings, deadline: float) -> int | None:
     descriptor (closing it ends the turn), or None when ``deadline`` passed first."""
     import fcntl
 
-    fd = os.open(queue_path(settings), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = os.open(queue_path(settings), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     delay = 0.005
     try:
         while True:
@@ -106,11 +106,15 @@ def connect(settings: Settings, *, wait: float | None = None, deadline: float | 
     start = time.monotonic()
     if deadline is None:
         deadline = start + (lock_wait() if wait is None else wait)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.warehouse.parent)
     delay = 0.02
     while True:
         try:
-            return duckdb.connect(str(settings.warehouse))
+            new = not settings.warehouse.exists()
+            con = duckdb.connect(str(settings.warehouse))
+            if new:
+                os.chmod(settings.warehouse, 0o600)
+            return con
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
                 raise
@@ -128,7 +132,7 @@ def writer_turn(settings: Settings, *, wait: float | None = None) -> Iterator[fl
     seconds (:func:`lock_wait`). Any process about to write the warehouse may queue here too."""
     start = time.monotonic()
     deadline = start + (lock_wait() if wait is None else wait)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.warehouse.parent)
     turn = _take_turn(settings, deadline)
     if turn is None:
         waited = time.monotonic() - start
@@ -156,7 +160,7 @@ def publish_snapshot(settings: Settings, con=None) -> Path:
     one is opened and closed here. Temp copies left by a publish that was killed are removed.
     """
     target = Path(settings.published)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     own = con is None
     if own:
@@ -169,6 +173,7 @@ def publish_snapshot(settings: Settings, con=None) -> Path:
                 stale.unlink(missing_ok=True)
         con.execute("checkpoint")
         shutil.copyfile(settings.warehouse, tmp)
+        os.chmod(tmp, 0o600)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
     except BaseException:

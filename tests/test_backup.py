@@ -166,7 +166,7 @@ def test_restore_into_a_new_home_then_rebuild_from_the_landing_zone_alone(source
     for folder in ("landing", "reports"):
         assert files_under(home / folder) == files_under(source.home / folder)
     landed = next(p for p in (home / "landing").glob("??/*") if p.is_file())
-    assert landed.stat().st_mode & 0o777 == 0o444  # still read-only
+    assert landed.stat().st_mode & 0o777 == 0o400  # still read-only
     assert sorted(p.name for p in home.parent.iterdir()) == ["restored"]  # no staging left beside it
 
     import sqlite3
@@ -534,13 +534,13 @@ def test_restore_gives_the_live_modes_not_the_archives(archive, tmp_path):
     assert proc.returncode == 0, proc.stderr
     modes = {p.relative_to(home).as_posix(): p.stat().st_mode & 0o7777 for p in [home, *home.rglob("*")]}
     assert modes["portal/users.sqlite3"] == 0o600
-    assert modes[landed.removeprefix("home/")] == 0o444  # as the landing zone stores originals
+    assert modes[landed.removeprefix("home/")] == 0o400  # as the landing zone stores originals
     restored = {n.removeprefix("home/") for n in names if n.startswith("home/")}
     folders = {str(Path(n).parent) for n in restored} | {"."}  # the empty folders of a home are ensure()'s
     assert {modes[f] for f in folders} == {0o700}
     files = {n: m for n, m in modes.items() if (home / n).is_file()}
-    assert set(files.values()) == {0o600, 0o444}
-    assert {n for n, m in files.items() if m == 0o444} == {
+    assert set(files.values()) == {0o600, 0o400}
+    assert {n for n, m in files.items() if m == 0o400} == {
         n.removeprefix("home/") for n in names if re.fullmatch(r"home/landing/../[^/]+", n)
     }
 

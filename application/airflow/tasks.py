@@ -12,6 +12,7 @@ nothing here reads the clock, so re-running a period gives the same result.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from datetime import date, datetime
 from pathlib import Path
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 _REPO = Path(__file__).resolve().parents[2]
+log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- parse-time helpers
@@ -140,6 +142,19 @@ def _jsonable(value: Any) -> Any:
 # --------------------------------------------------------------------------- ingest / build
 
 
+def _reply_to_submitters(settings, receipts) -> None:
+    """The 回执 of each inbox file, beside it in the unit's folder and to its 联络员 (exactly once). A delivery
+    problem is logged and shown to the office (the notice ledger), never a failed ingest: the data is in."""
+    from application.inbox_replies import reply_to_inbox
+
+    try:
+        result = reply_to_inbox(settings, receipts)
+    except Exception:  # noqa: BLE001 - replies must not undo a finished load
+        log.exception("回执 could not be sent for %d inbox file(s)", len(receipts))
+        return
+    log.info("回执: %d reply file(s) written, %d delivery attempt(s)", result["replies"], len(result["deliveries"]))
+
+
 def ingest_pending(conf: dict[str, Any] | None = None) -> dict[str, Any]:
     """Land and load every pending inbox file (not only the files named in the triggering events).
 
@@ -160,7 +175,9 @@ def ingest_pending(conf: dict[str, Any] | None = None) -> dict[str, Any]:
     if conf and conf.get("history_manifest"):
         until = datetime.fromisoformat(conf["until"]) if conf.get("until") else None
         receipts += replay_manifest(settings, Path(conf["history_manifest"]), until=until)
-    receipts += process_inbox(settings)
+    from_inbox = process_inbox(settings)
+    receipts += from_inbox
+    _reply_to_submitters(settings, from_inbox)
     by_status: dict[str, int] = {}
     for r in receipts:
         by_status[r.status] = by_status.get(r.status, 0) + 1

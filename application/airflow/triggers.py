@@ -24,7 +24,6 @@ module, and the DAG files import it at parse time).
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import hashlib
 import os
 import stat
@@ -35,8 +34,9 @@ from typing import Any, Protocol
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
+from ingest.inbox import is_ignored
+
 __all__ = [
-    "IGNORED_PATTERNS",
     "InboxTrigger",
     "MemoryStateStore",
     "RoadsafeInboxTrigger",
@@ -46,7 +46,6 @@ __all__ = [
     "state_key",
 ]
 
-IGNORED_PATTERNS: tuple[str, ...] = ("~$*", ".*", "*.tmp", "*.part")
 """Names (of a file or of any folder on its path) that are never announced."""
 
 _KEY_PREFIX = "inbox:"
@@ -94,12 +93,6 @@ def inbox_from_env() -> str:
     return os.path.abspath(os.path.join(home, "inbox"))
 
 
-def is_ignored(relpath: str) -> bool:
-    """True when the file name or any folder on ``relpath`` matches a temporary-name pattern."""
-    parts = relpath.replace(os.sep, "/").split("/")
-    return any(fnmatch.fnmatchcase(part, pat) for part in parts for pat in IGNORED_PATTERNS)
-
-
 def scan_inbox(inbox: str) -> dict[str, FileSig]:
     """Stat every regular, non-temporary file under ``inbox`` (read-only; missing inbox → empty)."""
     found: dict[str, FileSig] = {}
@@ -107,18 +100,19 @@ def scan_inbox(inbox: str) -> dict[str, FileSig]:
         return found
     for dirpath, dirnames, filenames in os.walk(inbox, followlinks=False):
         # prune hidden / temporary folders in place so os.walk does not descend into them
-        dirnames[:] = sorted(d for d in dirnames if not is_ignored(d))
+        base = os.path.relpath(dirpath, inbox).replace(os.sep, "/")
+        dirnames[:] = sorted(d for d in dirnames if not is_ignored(f"{base}/{d}".removeprefix("./")))
         for name in filenames:
-            if is_ignored(name):
-                continue
             full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, inbox).replace(os.sep, "/")
+            if is_ignored(rel):
+                continue
             try:
-                st = os.stat(full)
+                st = os.lstat(full)  # never through a link: ingest refuses links, so do not announce them
             except (FileNotFoundError, NotADirectoryError):
                 continue  # vanished between listing and stat
             if not stat.S_ISREG(st.st_mode):
                 continue
-            rel = os.path.relpath(full, inbox).replace(os.sep, "/")
             found[rel] = FileSig(size=st.st_size, mtime_ns=st.st_mtime_ns)
     return found
 

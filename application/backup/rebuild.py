@@ -52,7 +52,7 @@ def rebuild_from_landing(
     from application.build import run_build
     from ingest.landing import sha256_file
     from ingest.registry import open_warehouse
-    from ingest.service import ProcessingFailed, _load
+    from ingest.service import ProcessingFailed, load_receipt
 
     say = progress or (lambda _text: None)
     started = time.perf_counter()
@@ -105,7 +105,7 @@ def rebuild_from_landing(
         with open_warehouse(work, campaign) as con:
             for r in todo:
                 try:
-                    _load(con, work, campaign, r)
+                    load_receipt(con, work, campaign, r)
                 except ProcessingFailed as exc:
                     problems.append(f"回执 {r.receipt_id} 重新导入失败：{exc.message}")
         timings["ingest"] = round(time.perf_counter() - t, 3)

@@ -272,10 +272,10 @@ def _reason(exc: BaseException) -> str:
 
 
 def _live_mode(rel: PurePosixPath) -> int:
-    """The mode the live code gives a restored file: landed originals are read-only (0444, as the landing
+    """The mode the live code gives a restored file: landed originals are read-only (0400, as the landing
     zone stores them), everything else is the owner's alone (0600). The archive's own modes are ignored."""
     if rel.parts[0] == "landing" and rel.parts[1] != "receipts":
-        return 0o444
+        return 0o400
     return 0o600
 
 

@@ -1,9 +1,13 @@
-"""``roadsafe submit``, ``roadsafe import-history`` and ``roadsafe template``, registered by
-:mod:`application.cli` through ``register``.
+"""``roadsafe submit``, ``roadsafe inbox scan``, ``roadsafe import-history`` and ``roadsafe template``,
+registered by :mod:`application.cli` through ``register``.
 
 Exit codes of ``submit``: 0 accepted (or the same file already accepted), 1 rejected, 2 usage error (an
 unknown unit or form, a missing file), 3 the file could not be landed, the warehouse stayed locked, or
 processing failed unexpectedly (the file then stays landed and pending; ``process_inbox`` retries it).
+
+Exit codes of ``inbox scan`` (the same scan the ingest DAG runs, once): 0 every new file accepted (or
+nothing new), 1 some file was rejected or refused unread (a link, a device, a FIFO, a hard link), 3 the
+warehouse stayed locked or a file could not be landed. One Chinese line per file.
 
 Exit codes of ``import-history``: 0 imported (rejected submissions are history too), 2 usage error (no
 manifest, a bad line, an unknown unit, a missing file: nothing imported), 3 a file could not be landed, the
@@ -53,6 +57,27 @@ def _submit(args: argparse.Namespace) -> int:
         return EXIT_UNAVAILABLE
     print(receipt.text())
     return EXIT_REJECTED if receipt.status == "rejected" else EXIT_OK
+
+
+def _inbox_scan(args: argparse.Namespace) -> int:
+    from ingest.landing import LandingError
+    from ingest.service import process_inbox
+    from roadsafe.warehouse import WarehouseBusy
+
+    refusals: list = []
+    try:
+        receipts = process_inbox(_settings(args), refusals=refusals)
+    except (LandingError, WarehouseBusy) as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    for receipt in receipts:
+        print(f"{receipt.unit_name or receipt.unit or ''} {receipt.original_name}：{receipt.text()}")
+    for refusal in refusals:
+        print(f"{refusal.path}：{refusal.text()}")
+    if not receipts and not refusals:
+        print("收件夹中没有新文件。")
+    bad = refusals or any(r.status == "rejected" for r in receipts)
+    return EXIT_REJECTED if bad else EXIT_OK
 
 
 def _time_arg(text: str):
@@ -127,7 +152,7 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    """Add ``submit``, ``import-history`` and ``template`` to the ``roadsafe`` command."""
+    """Add ``submit``, ``inbox scan``, ``import-history`` and ``template`` to the ``roadsafe`` command."""
     p = subparsers.add_parser(
         "submit",
         help="land, check and load one submitted file; prints the receipt (回执) or the error list",
@@ -140,6 +165,17 @@ def register(subparsers) -> None:
     p.add_argument("--week", type=int, help="week number; default: read from the file title")
     p.add_argument("--by", help="who submits (recorded as given)")
     p.set_defaults(func=_submit)
+
+    inbox = subparsers.add_parser("inbox", help="the units' drop folders").add_subparsers(
+        dest="inbox_command", required=True
+    )
+    p = inbox.add_parser(
+        "scan",
+        help="land and load every new file in the drop folders once, as the ingest DAG does",
+        description="扫描各单位收件夹一次（与数据导入流程相同）：新文件存档、校验并入库，每个文件输出一行回执；"
+        "符号链接、设备、管道、硬链接一律不予读取。退出码：0 全部受理，1 有未受理或拒收的文件，3 数据仓库被占用。",
+    )
+    p.set_defaults(func=_inbox_scan)
 
     p = subparsers.add_parser(
         "import-history",

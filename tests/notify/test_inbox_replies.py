@@ -76,3 +76,24 @@ def test_a_reply_never_leaves_the_units_folder(settings, tmp_path):
     assert write_reply(settings, "浔阳区/a.xlsx", "回执") is None
     assert write_reply(settings, "../../x.xlsx", "回执") is None
     assert list(outside.iterdir()) == []
+
+
+def test_the_ingest_task_replies_to_what_it_took_from_the_inbox(settings, campaign, samples, smtp, monkeypatch):
+    """The function the ingest DAG calls sends the 回执 of the inbox files it loaded (not of history)."""
+    from application.airflow.tasks import ingest_pending
+
+    save_contacts(settings, {"xunyang": Contact("xunyang", "浔阳区", "王丽", None, "wangli@example.org")})
+    monkeypatch.setenv("ROADSAFE_HOME", str(settings.home))
+    monkeypatch.setenv("ROADSAFE_CAMPAIGN", campaign.code)
+    folder = settings.inbox / "浔阳区"
+    folder.mkdir(parents=True)
+    dropped = folder / "重点车辆隐患清零周报（第1周）.csv"
+    shutil.copyfile(samples / F1, dropped)
+
+    result = ingest_pending()
+    assert result["by_status"] == {"accepted": 1}
+    reply = (folder / "回执" / f"{dropped.name}.txt").read_text(encoding="utf-8")
+    assert reply.startswith("已受理：浔阳区 报送的《重点车辆隐患清零周报》第1周")
+    assert [str(m["Subject"]) for m in smtp.parsed()] == [f"【报送回执】{dropped.name}（已受理）"]
+    assert ingest_pending()["receipts"] == 0  # the reply file is not a new submission
+    assert len(smtp.messages) == 1
