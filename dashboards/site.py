@@ -426,6 +426,9 @@ def build_site(settings, *, as_of: dt.datetime | None = None, out: Path | None =
 # --------------------------------------------------------------------------- serving
 
 
+_DOWNLOADS = (".pdf", ".xlsx", ".xls", ".xlsm", ".csv", ".zip")
+
+
 class _ReadOnlyHandler(http.server.SimpleHTTPRequestHandler):
     """GET and HEAD only, from the site folder; no directory listings; strict headers."""
 
@@ -434,10 +437,15 @@ class _ReadOnlyHandler(http.server.SimpleHTTPRequestHandler):
         return None
 
     def end_headers(self):
-        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("Content-Security-Policy", f"{CSP}; frame-ancestors 'none'")
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("X-Frame-Options", "DENY")
         self.send_header("Referrer-Policy", "no-referrer")
-        self.send_header("Cache-Control", "no-cache")
+        if self.path.lower().endswith(_DOWNLOADS):  # an edition's PDF or workbook: saved, never kept in caches
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Content-Disposition", "attachment")
+        else:
+            self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name

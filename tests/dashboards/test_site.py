@@ -75,6 +75,14 @@ def test_served_read_only_on_loopback(site):
         response, body = request("GET", "/index.html")
         assert response.status == 200 and "专项整治" in body.decode("utf-8")
         assert "default-src 'none'" in response.getheader("Content-Security-Policy")
+        assert "frame-ancestors 'none'" in response.getheader("Content-Security-Policy")
+        assert response.getheader("X-Frame-Options") == "DENY"
+        assert response.getheader("X-Content-Type-Options") == "nosniff"
+        assert response.getheader("Referrer-Policy") == "no-referrer"
+        (site / "edition.pdf").write_bytes(b"%PDF-1.7")
+        response, _ = request("GET", "/edition.pdf")
+        assert response.status == 200 and response.getheader("Cache-Control") == "no-store"
+        assert response.getheader("Content-Disposition") == "attachment"
         assert request("GET", "/tasks/")[0].status == 404  # no directory listings
         assert request("POST", "/index.html")[0].status == 501
         assert request("PUT", "/evil.html")[0].status == 501
