@@ -223,6 +223,7 @@ def run_build(
         failure. A broken campaign definition or calendar raises (CampaignError, CalendarYearMissing), and
         roadsafe.warehouse.WarehouseBusy when ingest writers keep the warehouse past the lock wait.
     """
+    from application.inbox_replies import create_drop_folders
     from roadsafe.warehouse import writer_turn
     from roadsafe.workcalendar import WorkCalendar
 
@@ -235,6 +236,7 @@ def run_build(
 
     campaign = settings.campaign()
     calendar = WorkCalendar.load()
+    create_drop_folders(settings, campaign)  # every unit that submits finds its folder in the inbox
     # The whole build takes its turn among the warehouse writers: ingest waits behind it instead of
     # finding the file held by dbt, and dbt never starts while a submission is being recorded.
     fingerprint_file = settings.home / "dbt" / "built-with.sha256"

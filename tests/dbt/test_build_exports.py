@@ -150,3 +150,11 @@ def test_a_yaml_warning_fails_the_build_before_anything_runs(broken_home, tmp_pa
     assert result.message.startswith("dbt 解析未通过")
     assert any("no_such_model" in f for f in result.failures), result.failures
     assert _digest(broken_home.published) == before
+
+
+def test_the_build_sets_up_every_submitting_units_drop_folder(built):
+    campaign = built.settings.campaign()
+    submitters = {u for code in campaign.forms for u in campaign.form_submitters(code)}
+    folders = {p.name for p in built.settings.inbox.iterdir() if p.is_dir()}
+    expected = {u.name for u in campaign.units.values() if u.id in submitters and u.kind in ("county", "department")}
+    assert expected and expected <= folders
