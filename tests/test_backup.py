@@ -81,6 +81,9 @@ def source(tmp_path_factory) -> Settings:
         "xunyang01", "xunyang", "unit", PasswordHasher().hash("九江浔阳2022")
     )
     (settings.home / "portal" / "secret").write_text("s" * 48, encoding="ascii")
+    from roadsafe.contacts import Contact, save_contacts
+
+    save_contacts(settings, {"xunyang": Contact("xunyang", "浔阳区", "王丽", None, "wangli@example.org")})
     return settings
 
 
@@ -152,7 +155,7 @@ def test_the_archive_holds_the_state_and_a_manifest_of_it(source, archive):
     assert "home/portal/users.sqlite3" in members and "home/published/warehouse.duckdb" in members
     # derived or transient state and the portal's signing key are left out
     tops = {n.split("/")[1] for n in members}
-    assert tops == {"warehouse.duckdb", "published", "portal", "landing", "reports"}
+    assert tops == {"warehouse.duckdb", "published", "portal", "landing", "reports", "contacts"}
     assert "home/portal/secret" not in members
 
 
@@ -163,7 +166,7 @@ def test_restore_into_a_new_home_then_rebuild_from_the_landing_zone_alone(source
     restore_seconds = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
     assert f"恢复完成：{home}" in proc.stdout and "校验均与清单一致" in proc.stdout
-    for folder in ("landing", "reports"):
+    for folder in ("landing", "reports", "contacts"):  # contacts: the office's own data
         assert files_under(home / folder) == files_under(source.home / folder)
     landed = next(p for p in (home / "landing").glob("??/*") if p.is_file())
     assert landed.stat().st_mode & 0o777 == 0o400  # still read-only

@@ -201,7 +201,9 @@ def backup(
         receipts = list(_tree(settings.landing / "receipts"))
         landed = [p for p in _tree(settings.landing) if p.parent != settings.landing / "receipts"]
         reports = list(_tree(settings.reports))
-        for path in receipts + landed + reports:
+        # the office's own data: its contacts (personal data) and the campaigns it imported
+        office = [*_tree(settings.home / "contacts"), *_tree(settings.home / "campaigns")]
+        for path in receipts + landed + reports + office:
             rel = path.relative_to(settings.home).as_posix()
             optional = path.is_relative_to(settings.reports)
             sources.append(_Source(f"{_HOME}/{rel}", lambda p=path: open(p, "rb"), optional))
