@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/roadsafe demo
 
 test: $(STAMP)
+	scripts/services.sh
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/pytest
 
@@ -33,11 +34,14 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# Airflow on this machine: `make up` (SQLite, LocalExecutor) or `make up ROADSAFE_PROFILE=prod` (PostgreSQL,
+# Redis, two Celery workers on the local services); `make down` stops exactly what `up` started.
 up: $(STAMP)
-	scripts/airflow-local.sh up
+	$(if $(filter prod,$(ROADSAFE_PROFILE)),scripts/services.sh)
+	$(BIN)/roadsafe airflow up $(if $(ROADSAFE_PROFILE),--profile $(ROADSAFE_PROFILE))
 
-down:
-	scripts/airflow-local.sh down
+down: $(STAMP)
+	$(BIN)/roadsafe airflow down
 
 snapshots: $(STAMP)
 	ROADSAFE_UPDATE_SNAPSHOTS=1 $(BIN)/pytest tests/dashboards -k snapshot

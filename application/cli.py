@@ -13,14 +13,26 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from application.commands import backup, build, campaign, contacts, duban, export, ingest, portal, remind, reports
+from application.commands import (
+    airflow,
+    backup,
+    build,
+    campaign,
+    contacts,
+    duban,
+    export,
+    ingest,
+    portal,
+    remind,
+    reports,
+)
 from roadsafe.settings import Settings
 
 __all__ = ["main"]
 
 # Modules that add subcommands. Each exposes ``register(subparsers)`` and imports its heavy libraries
 # inside the handlers, so ``roadsafe --help`` stays instant.
-_COMMAND_MODULES = (export, ingest, build, reports, portal, backup, contacts, remind, duban, campaign)
+_COMMAND_MODULES = (airflow, export, ingest, build, reports, portal, backup, contacts, remind, duban, campaign)
 
 
 def _samples(args: argparse.Namespace) -> int:

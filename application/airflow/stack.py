@@ -1,7 +1,9 @@
-"""A whole Airflow on this machine for a while: scheduler, dag-processor, triggerer and api-server.
+"""A whole Airflow on this machine for a while: scheduler, dag-processor, triggerer and api-server (and
+Celery workers in the prod profile).
 
-Used by the event-chain test and the latency benchmark, which both need the real components running on a
-throw-away ``$ROADSAFE_HOME`` (SQLite metadata, LocalExecutor) and need them gone afterwards. Every
+Used by the event-chain tests and the latency benchmark, which need the real components running on a
+throw-away ``$ROADSAFE_HOME`` (SQLite and the LocalExecutor, or PostgreSQL, Redis and Celery workers) and
+need them gone afterwards. Every
 process started through :class:`Processes` leads its own process group; :meth:`Processes.stop_all`
 sends SIGTERM to each leader, waits, then SIGKILLs whatever is left of each group.
 """
@@ -18,10 +20,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from application.airflow.local import AIRFLOW, airflow_env, run_airflow
+from application.airflow.local import airflow_env, component_argv, components, run_airflow
 
 __all__ = [
-    "COMPONENTS",
     "EVENT_CHAIN_DAGS",
     "Proc",
     "Processes",
@@ -33,7 +34,6 @@ __all__ = [
     "wait_for",
 ]
 
-COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
 EVENT_CHAIN_DAGS = ("roadsafe_ingest", "roadsafe_build")
 
 
@@ -159,27 +159,32 @@ def wait_for(predicate, timeout: float, interval: float = 1.0, what: str = "cond
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_exc!r})")
 
 
-def fast_airflow_env(home: Path, *, port: int | None = None) -> dict[str, str]:
-    """The local Airflow environment with fast scheduling loops: tests and benchmarks measure seconds."""
-    env = airflow_env(home, port=port)
+def fast_airflow_env(home: Path, *, port: int | None = None, **profile) -> dict[str, str]:
+    """The Airflow environment (``profile``: the keyword arguments of :func:`airflow_env`) with fast
+    scheduling loops: tests and benchmarks measure seconds."""
+    env = airflow_env(home, port=port, **profile)
     env["AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC"] = "1"
     env["AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL"] = "5"
+    # a task whose worker died is failed (then retried) after 20 s without a heartbeat, not 5 minutes
+    env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"] = "20"
+    env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL"] = "5"
     return env
 
 
 def start_event_chain(
-    processes: Processes, home: Path, *, port: int | None = None
+    processes: Processes, home: Path, *, port: int | None = None, workers: int = 2, **profile
 ) -> tuple[str, dict[str, str]]:
-    """Migrate, start the four components, wait until healthy, unpause ingest and build, and wait until
-    the inbox watcher runs in the triggerer. Returns the api-server's base URL and the environment."""
+    """Migrate, start the profile's components (``profile``: the keyword arguments of
+    :func:`airflow_env`), wait until healthy, unpause ingest and build, and wait until the inbox watcher
+    runs in the triggerer. Returns the api-server's base URL and the environment."""
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
-    env = fast_airflow_env(home, port=port)
+    env = fast_airflow_env(home, port=port, **profile)
     logs = Path(home) / "airflow" / "logs"
     run_airflow(["db", "migrate"], env, timeout=180)
     run_airflow(["pools", "set", "roadsafe_duckdb", "1", "DuckDB single writer"], env, timeout=180)
-    for name in COMPONENTS:
-        processes.start(name, [AIRFLOW, name], env, logs / f"{name}.out")
+    for name in components(env["ROADSAFE_PROFILE"], workers):
+        processes.start(name, component_argv(name), env, logs / f"{name}.out")
 
     def healthy():
         h = api("GET", f"{base}/api/v2/monitor/health")

@@ -1,4 +1,4 @@
-"""`make up` / `make down` (scripts/airflow-local.sh) on a temporary ROADSAFE_HOME and a free port."""
+"""`make up` / `make down` (`roadsafe airflow up|down`) on a temporary ROADSAFE_HOME and a free port."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "scripts" / "airflow-local.sh"
+CLI = [str(REPO / ".venv" / "bin" / "roadsafe"), "airflow"]
 
 
 def alive(pid: int) -> bool:
@@ -23,8 +23,27 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_script_is_valid_bash():
-    subprocess.run(["bash", "-n", str(SCRIPT)], check=True)
+def test_profiles_share_one_environment_and_differ_only_in_the_engine(tmp_path):
+    from application.airflow.local import airflow_env, components, profile_from_env
+
+    embedded = airflow_env(tmp_path, port=8080, base={})
+    prod = airflow_env(
+        tmp_path, port=8080, base={}, profile="prod",
+        database_url="postgresql+psycopg2://u@db:5432/af", broker_url="redis://redis:6379/3",
+    )  # fmt: skip
+    assert embedded["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert embedded["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite:///")
+    assert prod["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert prod["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://u@db:5432/af"
+    assert prod["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/3"
+    assert prod["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+postgresql+psycopg2://u@db:5432/af"
+    engine = {k for k in prod if k.startswith(("AIRFLOW__CELERY", "AIRFLOW__DATABASE", "AIRFLOW__CORE__EXECUTOR"))}
+    same = set(embedded) - engine - {"AIRFLOW__API_AUTH__JWT_SECRET", "ROADSAFE_PROFILE"}
+    assert {k: prod[k] for k in same} == {k: embedded[k] for k in same}
+    assert components("prod", 2)[-2:] == ("worker-1", "worker-2")
+    assert not any(c.startswith("worker") for c in components("embedded"))
+    with pytest.raises(ValueError, match="ROADSAFE_PROFILE='production'"):
+        profile_from_env({"ROADSAFE_PROFILE": "production"})
 
 
 @pytest.mark.slow
@@ -41,7 +60,7 @@ def test_up_starts_four_components_healthy_and_down_stops_exactly_them(tmp_path,
     pids_file = tmp_path / "home" / "airflow" / "pids"
     try:
         t0 = time.monotonic()
-        up = subprocess.run([str(SCRIPT), "up"], env=env, capture_output=True, text=True, timeout=300)
+        up = subprocess.run([*CLI, "up"], env=env, capture_output=True, text=True, timeout=300)
         started_in = time.monotonic() - t0
         assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
         print(f"make up: healthy with DAGs registered in {started_in:.1f} s")
@@ -75,16 +94,16 @@ def test_up_starts_four_components_healthy_and_down_stops_exactly_them(tmp_path,
 
         # a second `up` refuses to start another set
         t1 = time.monotonic()
-        again = subprocess.run([str(SCRIPT), "up"], env=env, capture_output=True, text=True, timeout=60)
+        again = subprocess.run([*CLI, "up"], env=env, capture_output=True, text=True, timeout=60)
         print(f"second up refused in {time.monotonic() - t1:.1f} s")
-        assert again.returncode != 0 and "already running" in again.stdout
+        assert again.returncode != 0 and "already running" in again.stderr
 
         t1 = time.monotonic()
-        down = subprocess.run([str(SCRIPT), "down"], env=env, capture_output=True, text=True, timeout=120)
+        down = subprocess.run([*CLI, "down"], env=env, capture_output=True, text=True, timeout=120)
         print(f"make down: {time.monotonic() - t1:.1f} s\n{down.stdout}")
         assert down.returncode == 0, down.stdout + down.stderr
         assert not any(alive(p) for p in pids)
         assert not pids_file.exists()
     finally:
         if pids_file.exists():
-            subprocess.run([str(SCRIPT), "down"], env=env, capture_output=True, timeout=120)
+            subprocess.run([*CLI, "down"], env=env, capture_output=True, timeout=120)
