@@ -489,7 +489,7 @@ def test_34_period_cannot_be_told(s, tmp_path):
     assert r.status == "rejected" and r.period is None
     assert texts(r) == [
         "文件“F1.xlsx”工作表“Sheet1”：无法确定报送的周次：文件标题中没有“第N周”字样，也未指定周次，"
-        "请在标题中写明周次或报送时选择周次（如 --week 5）。"
+        "请在标题中写明周次（如“第5周”），或在报送时选择周次。"
     ]
 
 
