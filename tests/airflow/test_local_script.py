@@ -37,7 +37,9 @@ def test_profiles_share_one_environment_and_differ_only_in_the_engine(tmp_path):
     assert prod["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == "postgresql+psycopg2://u@db:5432/af"
     assert prod["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/3"
     assert prod["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+postgresql+psycopg2://u@db:5432/af"
-    engine = {k for k in prod if k.startswith(("AIRFLOW__CELERY", "AIRFLOW__DATABASE", "AIRFLOW__CORE__EXECUTOR"))}
+    engine = {
+        k for k in prod if k.startswith(("AIRFLOW__CELERY", "AIRFLOW__DATABASE", "AIRFLOW__CORE__EXECUTOR"))
+    }
     same = set(embedded) - engine - {"AIRFLOW__API_AUTH__JWT_SECRET", "ROADSAFE_PROFILE"}
     assert {k: prod[k] for k in same} == {k: embedded[k] for k in same}
     assert components("prod", 2)[-2:] == ("worker-1", "worker-2")
@@ -91,6 +93,26 @@ def test_up_starts_four_components_healthy_and_down_stops_exactly_them(tmp_path,
         }
         pool = aflib.api_auth("GET", f"http://127.0.0.1:{port}/api/v2/pools/roadsafe_duckdb", token)
         assert pool["slots"] == 1
+
+        # the portal's own Airflow account (role op, not admin) may post the inbox asset event
+        from application.airflow.service import PORTAL_USER, portal_password
+
+        portal_token = aflib.api(
+            "POST",
+            f"http://127.0.0.1:{port}/auth/token",
+            {"username": PORTAL_USER, "password": portal_password(tmp_path / "home")},
+        )["access_token"]
+        assets = aflib.api_auth(
+            "GET", f"http://127.0.0.1:{port}/api/v2/assets?name_pattern=roadsafe_inbox", portal_token
+        )
+        (inbox_asset,) = [a for a in assets["assets"] if a["name"] == "roadsafe_inbox"]
+        event = aflib.api_auth(
+            "POST",
+            f"http://127.0.0.1:{port}/api/v2/assets/events",
+            portal_token,
+            {"asset_id": inbox_asset["id"]},
+        )
+        assert event["asset_id"] == inbox_asset["id"]
 
         # a second `up` refuses to start another set
         t1 = time.monotonic()
