@@ -191,15 +191,49 @@ def ingest_pending(conf: dict[str, Any] | None = None) -> dict[str, Any]:
         }
         for r in receipts
     ]
-    return {"receipts": len(receipts), "by_status": by_status, "submissions": submissions}
+    return {
+        "receipts": len(receipts),
+        "by_status": by_status,
+        "submissions": submissions,
+        "unpublished": _raw_ahead_of_snapshot(settings),
+    }
+
+
+def _raw_ahead_of_snapshot(settings) -> bool:
+    """Whether ``raw.submissions`` holds attempts the published snapshot does not: a try killed after its
+    load committed but before it announced leaves exactly that, and its retry loads nothing new."""
+    import duckdb
+
+    from roadsafe.warehouse import SnapshotMissing, connect, open_snapshot, writer_turn
+
+    query = "select count(*), coalesce(max(submission_id), '') from raw.submissions"
+
+    def registry(con) -> tuple[int, str]:
+        try:
+            return tuple(con.execute(query).fetchone())
+        except duckdb.CatalogException:  # nothing ingested yet
+            return (0, "")
+
+    with writer_turn(settings) as deadline:
+        con = connect(settings, deadline=deadline)
+        try:
+            live = registry(con)
+        finally:
+            con.close()
+    try:
+        snap = open_snapshot(settings.published)
+    except SnapshotMissing:
+        return live[0] > 0
+    try:
+        return registry(snap) != live
+    finally:
+        snap.close()
 
 
 def raw_changed(summary: dict[str, Any]) -> bool:
-    """Whether an ingest run wrote anything to ``raw.*`` (so the marts must be rebuilt).
-
-    Rejected and duplicate attempts count too: they change the submission compliance mart.
-    """
-    return int(summary.get("receipts") or 0) > 0
+    """Whether the marts must be rebuilt: this run wrote to ``raw.*`` (rejected and duplicate attempts count
+    too: they change the submission compliance mart), or an earlier try did and never announced it."""
+    return int(summary.get("receipts") or 0) > 0 or bool(summary.get("unpublished"))
 
 
 def build_marts() -> dict[str, Any]:
