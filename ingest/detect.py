@@ -20,24 +20,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from roadsafe.wording import cn_to_int
+
 __all__ = ["detect_form", "detect_period", "detect_unit", "find_dates", "find_week", "row_text"]
 
 _SPACES = re.compile(r"\s+")
 _WEEK = re.compile(r"第\s*([0-9]+|[零〇一二两三四五六七八九十百]+)\s*周")
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 
 _FULL_DATE = r"(?P<y>\d{4})\s*(?:年|[./-])\s*(?P<m>\d{1,2})\s*(?:月|[./-])\s*(?P<d>\d{1,2})\s*日?"
 _MONTH_DAY = r"(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日?"
@@ -86,22 +74,6 @@ def detect_form(texts: Iterable[str], campaign) -> str | None:
 # ---------------------------------------------------------------------------------------------- period
 
 
-def _cn_number(text: str) -> int | None:
-    if text.isdigit():
-        return int(text)
-    total, current = 0, 0
-    for ch in text:
-        if ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        elif ch in _CN_DIGITS:
-            current = _CN_DIGITS[ch]
-        else:
-            return None
-    return total + current
 
 
 def find_week(texts: Iterable[str]) -> int | None:
@@ -115,7 +87,7 @@ def find_week(texts: Iterable[str]) -> int | None:
     for text in texts:
         m = _WEEK.search(_fold(text or ""))
         if m:
-            n = _cn_number(m[1])
+            n = cn_to_int(m[1])
             if n:
                 return n
     return None

@@ -17,6 +17,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "CN_DIGITS",
     "campaign_now",
     "campaign_tz",
     "cn_countdown",
@@ -31,10 +32,12 @@ __all__ = [
     "cn_numeral",
     "cn_short",
     "cn_time",
+    "cn_to_int",
     "local",
 ]
 
 _DIGITS = "零一二三四五六七八九"
+CN_DIGITS = {**{ch: n for n, ch in enumerate(_DIGITS)}, "〇": 0, "两": 2}
 _WEEKDAYS = "一二三四五六日"
 
 
@@ -159,3 +162,22 @@ def cn_lateness(minutes: int | None) -> str:
     if minutes == 0:
         return "按时"
     return "逾期" + cn_countdown(minutes * 60)
+
+
+def cn_to_int(text: str) -> int | None:
+    """A number as plans and titles write it: ``12``, ``十二``, ``二十``, ``一百零五`` → int; None for anything else
+    (``一二``)."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, None
+    for ch in text:
+        if ch in ("十", "百"):
+            total += (1 if current is None else current) * (10 if ch == "十" else 100)
+            current = None
+        elif ch in "零〇" and total and current is None:
+            continue  # 一百零五: a zero between units
+        elif ch in CN_DIGITS and current is None:
+            current = CN_DIGITS[ch]
+        else:
+            return None
+    return (total + (current or 0)) if text else None

@@ -25,22 +25,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from roadsafe.wording import CN_DIGITS, cn_to_int
+
 __all__ = ["Deadline", "format_deadline", "parse_deadline"]
 
-_CN_DIGITS = {
-    "〇": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 
 ONGOING_WORDS = ("长期坚持", "持续推进", "长期推进", "常态化推进", "常态化", "持续开展", "长期", "持续")
 VAGUE_WORDS = ("按时间节点", "按节点", "按进度", "按要求", "按上级要求", "适时", "另行通知", "待定")
@@ -60,20 +48,6 @@ class Deadline:
     error: str | None = None
 
 
-def _cn_number(text: str) -> int | None:
-    """``"12"``, ``"十二"``, ``"六"`` → int."""
-    if text.isdigit():
-        return int(text)
-    if text == "十":
-        return 10
-    if text.startswith("十"):
-        return 10 + _CN_DIGITS.get(text[1:], -100)
-    if text.endswith("十"):
-        return _CN_DIGITS.get(text[:-1], -100) * 10
-    if "十" in text:
-        tens, ones = text.split("十", 1)
-        return _CN_DIGITS.get(tens, -100) * 10 + _CN_DIGITS.get(ones, -100)
-    return _CN_DIGITS.get(text)
 
 
 _NUM = r"(\d{1,4}|[〇零一二两三四五六七八九十]{1,3})"
@@ -100,7 +74,7 @@ def _year(text: str | None, default: int | None) -> int | None:
         return default
     if text.isdigit():
         return int(text)
-    return int("".join(str(_CN_DIGITS[c]) for c in text))
+    return int("".join(str(CN_DIGITS[c]) for c in text))
 
 
 def _match_day(kind: str, m: re.Match, year: int | None) -> tuple[dt.date | None, str | None]:
@@ -111,19 +85,19 @@ def _match_day(kind: str, m: re.Match, year: int | None) -> tuple[dt.date | None
     if y is None:
         raise LookupError
     if kind == "day":
-        return dt.date(y, _cn_number(m[2]), _cn_number(m[3])), None
+        return dt.date(y, cn_to_int(m[2]), cn_to_int(m[3])), None
     if kind == "xun":
-        month = _cn_number(m[2])
+        month = cn_to_int(m[2])
         last = {"上旬": 10, "中旬": 20}.get(m[3]) or calendar.monthrange(y, month)[1]
         day = dt.date(y, month, last)
         return day, f"按该旬最后一天（{day.month}月{day.day}日）计"
     if kind == "month":
-        month = _cn_number(m[2])
+        month = cn_to_int(m[2])
         if m[0].endswith("中"):
             return dt.date(y, month, 15), f"按{month}月15日计"
         return _last_day(y, month), None
     if kind == "quarter":
-        day = _last_day(y, _cn_number(m[2]) * 3)
+        day = _last_day(y, cn_to_int(m[2]) * 3)
         return day, f"按该季度最后一天（{day.month}月{day.day}日）计"
     if kind == "half":
         return (dt.date(y, 6, 30) if m[2] == "上半年" else dt.date(y, 12, 31)), None
