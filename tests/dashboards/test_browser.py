@@ -11,16 +11,7 @@ import pytest
 from dash_helpers import TEST_OUTPUT
 
 from dashboards.site import build_site, make_handler
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.slow  # Debian chromium is installed by scripts/bootstrap.sh
 

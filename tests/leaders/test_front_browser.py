@@ -6,15 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import ARGS, CHROMIUM
+
 VIEWPORTS = {"phone": (390, 844), "desk": (1280, 800)}
 PARTS = ("glance", "behind", "ranking", "map", "timeliness")
 

@@ -22,15 +22,8 @@ from pathlib import Path
 import pytest
 from portal_helpers import NOW, TEST_OUTPUT, FakeAirflow, copy_home, fill_f1, receipts, running_portal
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import ARGS, CHROMIUM
+
 ROADSAFE = str(Path(sys.executable).parent / "roadsafe")
 ACCOUNTS = {
     "gongan.web": ("市公安局", "Gongan#Web-2022"),
