@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from application.commands import (
@@ -22,9 +21,11 @@ from application.commands import (
     duban,
     export,
     ingest,
+    office,
     portal,
     remind,
     reports,
+    status,
 )
 from roadsafe.settings import Settings
 
@@ -32,7 +33,9 @@ __all__ = ["main"]
 
 # Modules that add subcommands. Each exposes ``register(subparsers)`` and imports its heavy libraries
 # inside the handlers, so ``roadsafe --help`` stays instant.
-_COMMAND_MODULES = (airflow, export, ingest, build, reports, portal, backup, contacts, remind, duban, campaign)
+_COMMAND_MODULES = (
+    airflow, export, ingest, build, reports, portal, backup, contacts, remind, duban, campaign, office, status,
+)  # fmt: skip
 
 
 def _samples(args: argparse.Namespace) -> int:
@@ -72,14 +75,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
-    if args.home or args.campaign:
-        settings = replace(
-            settings,
-            home=Path(args.home).resolve() if args.home else settings.home,
-            campaign_code=args.campaign or settings.campaign_code,
-        )
-    args.settings = settings
+    try:  # --home is the deployment's $ROADSAFE_HOME: a campaign of several has its own home under it
+        args.settings = Settings.from_env(campaign=args.campaign, home=args.home)
+    except ValueError as exc:  # ROADSAFE_CAMPAIGNS does not name the campaign
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
     from roadsafe.campaign import CampaignError
     from roadsafe.workcalendar import CalendarYearMissing
 

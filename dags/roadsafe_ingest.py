@@ -1,6 +1,9 @@
 """
 ### roadsafe_ingest — event-driven ingestion of submissions
 
+One DAG per campaign of the deployment (`roadsafe_ingest__<code>`, watching `roadsafe_inbox/<code>`, when it
+runs several; see `application.airflow.campaigns`).
+
 **Starts by itself** whenever `Asset("roadsafe_inbox")` gets an event:
 
 * the `inbox_watcher` (`application.airflow.triggers.InboxTrigger`, running in the triggerer) announces every
@@ -11,7 +14,7 @@
 
 **What it does:** `ingest_pending` lands and loads **every** pending inbox file, not only the ones
 named in the triggering events (two events 20 ms apart can be folded into one run). It writes
-DuckDB, so it runs in pool `roadsafe_duckdb` (1 slot).
+DuckDB, so it runs in the campaign's pool `roadsafe_duckdb` (1 slot).
 
 **Historical submissions:** a run started with the conf `{"history_manifest": DIR, "until": ISO time}`
 first imports the submissions of that manifest received up to `until`, with their original receive
@@ -27,51 +30,54 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, AssetWatcher, dag, task
 
-from application.airflow.tasks import inbox_path
+from application.airflow.campaigns import CampaignWiring, default_args, wired_campaigns
 from application.airflow.triggers import InboxTrigger
 
-INBOX = Asset(
-    "roadsafe_inbox",
-    watchers=[
-        AssetWatcher(
-            name="inbox_watcher",
-            trigger=InboxTrigger(inbox=inbox_path(), settle_seconds=2.0, poll_interval=2.0),
-        )
-    ],
-)
-RAW = Asset("roadsafe_raw")
+
+def ingest_dag(c: CampaignWiring):
+    inbox = Asset(
+        c.asset("inbox"),
+        watchers=[
+            AssetWatcher(
+                name=c.settings.airflow_name("inbox_watcher", sep="__"),
+                trigger=InboxTrigger(inbox=c.inbox, settle_seconds=2.0, poll_interval=2.0),
+            )
+        ],
+    )
+
+    @dag(
+        dag_id=c.dag_id("ingest"),
+        schedule=[inbox],
+        start_date=pendulum.datetime(2022, 4, 1, tz="Asia/Shanghai"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["roadsafe", "ingest", c.code],
+        default_args=default_args(retries=2, retry_delay=pendulum.duration(seconds=30)),
+        doc_md=__doc__,
+    )
+    def roadsafe_ingest():
+        @task(pool=c.pool)
+        def ingest_pending(campaign: str = c.code, dag_run=None):
+            """Land and load every pending inbox file; returns a summary of the receipts."""
+            from application.airflow.tasks import ingest_pending as run
+
+            return run(dag_run.conf if dag_run else None, campaign)
+
+        @task(outlets=[Asset(c.asset("raw"))])
+        def announce_raw(summary: dict) -> int:
+            """Emit the `roadsafe_raw` asset event, or skip (no event) when nothing reached `raw.*`."""
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from application.airflow.tasks import raw_changed
+
+            if not raw_changed(summary):
+                raise AirflowSkipException("no submission written to raw.*: roadsafe_raw not updated")
+            return int(summary["receipts"])
+
+        announce_raw(ingest_pending(campaign=c.code))
+
+    return roadsafe_ingest()
 
 
-@dag(
-    dag_id="roadsafe_ingest",
-    schedule=[INBOX],
-    start_date=pendulum.datetime(2022, 4, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["roadsafe", "ingest"],
-    default_args={"owner": "roadsafe", "retries": 2, "retry_delay": pendulum.duration(seconds=30)},
-    doc_md=__doc__,
-)
-def roadsafe_ingest():
-    @task(pool="roadsafe_duckdb")
-    def ingest_pending(dag_run=None):
-        """Land and load every pending inbox file; returns a summary of the receipts."""
-        from application.airflow.tasks import ingest_pending as run
-
-        return run(dag_run.conf if dag_run else None)
-
-    @task(outlets=[RAW])
-    def announce_raw(summary: dict) -> int:
-        """Emit the `roadsafe_raw` asset event, or skip (no event) when nothing reached `raw.*`."""
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        from application.airflow.tasks import raw_changed
-
-        if not raw_changed(summary):
-            raise AirflowSkipException("no submission written to raw.*: roadsafe_raw not updated")
-        return int(summary["receipts"])
-
-    announce_raw(ingest_pending())
-
-
-roadsafe_ingest()
+for _c in wired_campaigns():
+    globals()[_c.dag_id("ingest")] = ingest_dag(_c)

@@ -1,6 +1,8 @@
 """
 ### roadsafe_reminders — reminders, overdue notices and escalations
 
+One DAG per campaign of the deployment (`roadsafe_reminders__<code>` when it runs several).
+
 **Schedule:** every hour from 08:00 to 18:00 in the campaign's time zone
 (`application.reminders.REMINDER_HOURS`).
 
@@ -20,31 +22,34 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
+from application.airflow.campaigns import CampaignWiring, default_args, wired_campaigns
 from application.airflow.tasks import campaign_timezone
 from application.reminders import reminder_cron
 
-TZ = campaign_timezone()
+
+def reminders_dag(c: CampaignWiring):
+    @dag(
+        dag_id=c.dag_id("reminders"),
+        schedule=CronTriggerTimetable(reminder_cron(), timezone=campaign_timezone(c.code)),
+        start_date=pendulum.datetime(2022, 4, 1, tz="Asia/Shanghai"),
+        catchup=False,
+        max_active_runs=1,
+        tags=["roadsafe", "reminders", c.code],
+        default_args=default_args(retries=1, retry_delay=pendulum.duration(minutes=5)),
+        doc_md=__doc__,
+    )
+    def roadsafe_reminders():
+        @task
+        def send_reminders(campaign: str = c.code, logical_date=None):
+            """Select, write and deliver this run's reminders / overdue notices / escalations."""
+            from application.airflow.tasks import send_reminders as run
+
+            return run(logical_date, campaign)
+
+        send_reminders(campaign=c.code)
+
+    return roadsafe_reminders()
 
 
-@dag(
-    dag_id="roadsafe_reminders",
-    schedule=CronTriggerTimetable(reminder_cron(), timezone=TZ),
-    start_date=pendulum.datetime(2022, 4, 1, tz="Asia/Shanghai"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["roadsafe", "reminders"],
-    default_args={"owner": "roadsafe", "retries": 1, "retry_delay": pendulum.duration(minutes=5)},
-    doc_md=__doc__,
-)
-def roadsafe_reminders():
-    @task
-    def send_reminders(logical_date=None):
-        """Select, write and deliver this run's reminders / overdue notices / escalations."""
-        from application.airflow.tasks import send_reminders as run
-
-        return run(logical_date)
-
-    send_reminders()
-
-
-roadsafe_reminders()
+for _c in wired_campaigns():
+    globals()[_c.dag_id("reminders")] = reminders_dag(_c)

@@ -2,7 +2,8 @@
 
 ``POST /auth/token`` (username/password) gives a JWT; ``GET /api/v2/assets?name_pattern=roadsafe_inbox``
 gives the asset id; ``POST /api/v2/assets/events {"asset_id": N, "extra": {...}}`` records the event, and
-the ``roadsafe_ingest`` DAG loads every pending receipt. Token and asset id are kept and fetched again
+the ``roadsafe_ingest`` DAG loads every pending receipt. A deployment of several campaigns has one inbox
+asset per campaign (``roadsafe_inbox/<code>``, :meth:`roadsafe.settings.Settings.airflow_name`). Token and asset id are kept and fetched again
 on a 401 / 404. Timeouts are short: the unit waits on the page, and a landed file with a pending receipt
 is loaded by the next ingest run whatever happens here (the portal retries in the background).
 
@@ -55,6 +56,7 @@ class AirflowNotifier:
         *,
         token: str | None = None,
         timeout: float = 3.0,
+        asset_name: str = ASSET_NAME,
     ):
         self.url = (url or "").rstrip("/") or None
         self.username = username
@@ -62,6 +64,7 @@ class AirflowNotifier:
         self._fixed_token = token
         self._token = token
         self._asset_id: int | None = None
+        self.asset_name = asset_name
         self.timeout = timeout
         self._lock = threading.Lock()
 
@@ -95,12 +98,12 @@ class AirflowNotifier:
         return token
 
     def _find_asset(self, token: str) -> int:
-        query = urllib.parse.urlencode({"name_pattern": ASSET_NAME, "limit": 100})
+        query = urllib.parse.urlencode({"name_pattern": self.asset_name, "limit": 100})
         answer = self._call("GET", f"/api/v2/assets?{query}", token=token)
         for asset in answer.get("assets", []):
-            if asset.get("name") == ASSET_NAME:
+            if asset.get("name") == self.asset_name:
                 return int(asset["id"])
-        raise NotifyError(f"Airflow has no asset named {ASSET_NAME} (is the roadsafe_ingest DAG loaded?)")
+        raise NotifyError(f"Airflow has no asset named {self.asset_name} (is the roadsafe_ingest DAG loaded?)")
 
     def notify(self, extra: dict) -> dict:
         """Post one asset event; returns Airflow's answer. Raises :class:`NotifyError`."""

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from portal.airflow import AirflowNotifier, NotifyError
+from portal.airflow import ASSET_NAME, AirflowNotifier, NotifyError
 from portal.auth import SESSION_COOKIE, Auth, Session
 from portal.config import Clock, PortalConfig
 from portal.errors import LoginRequired, PortalError
@@ -77,6 +77,7 @@ class Portal:
             config.airflow_password,
             token=config.airflow_token,
             timeout=config.airflow_timeout,
+            asset_name=self.settings.airflow_name(ASSET_NAME),
         )
         self.env = Environment(
             loader=FileSystemLoader(str(TEMPLATES)),
@@ -125,6 +126,8 @@ class Portal:
     def scope_unit(self, session: Session, requested: str | None) -> str | None:
         """The unit a page is about: a unit's own; for the office the requested one (or None)."""
         user = session.user
+        if user.is_leader:  # a leader reads the leaders' pages only: no unit's forms, files or uploads
+            raise PortalError(403, "领导账号用于查看工作进展总览，不办理报表报送；请从“工作进展总览”查看各单位情况。")
         if not user.is_office:
             if requested and requested != user.unit_id:
                 unit = self.reporting_unit(requested)

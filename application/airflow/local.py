@@ -15,10 +15,12 @@ local services on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "components",
     "profile_from_env",
     "run_airflow",
+    "set_pools",
 ]
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
@@ -71,13 +74,15 @@ def airflow_env(
     profile: str = "embedded",
     database_url: str | None = None,
     broker_url: str | None = None,
+    campaigns: Sequence[str] | None = None,
 ) -> dict[str, str]:
     """Environment for Airflow on ``home`` (ROADSAFE_HOME) in ``profile``.
 
     ``port`` also configures the api-server (and the execution API the tasks report to). Inherited
     ``AIRFLOW*`` variables are dropped so a developer's own Airflow never leaks in. The prod profile
     takes ``database_url`` / ``broker_url``, else ``$ROADSAFE_AIRFLOW_DATABASE_URL`` /
-    ``$ROADSAFE_CELERY_BROKER_URL``, else the local services.
+    ``$ROADSAFE_CELERY_BROKER_URL``, else the local services. ``campaigns`` sets ``ROADSAFE_CAMPAIGNS``
+    (several campaigns on this deployment); otherwise it is inherited.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
@@ -118,6 +123,8 @@ def airflow_env(
                 "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "21600",
             }
         )
+    if campaigns is not None:
+        env["ROADSAFE_CAMPAIGNS"] = ",".join(campaigns)
     if port is not None:
         env["AIRFLOW__API__PORT"] = str(port)
         env["AIRFLOW__API__HOST"] = "127.0.0.1"
@@ -134,3 +141,15 @@ def run_airflow(args: list[str], env: dict[str, str], timeout: float = 300) -> s
     if proc.returncode != 0:
         raise RuntimeError(f"airflow {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
+
+
+def set_pools(env: dict[str, str]) -> list[str]:
+    """Create (or resize) the single-writer pool of every campaign of the deployment in ``env`` (one slot
+    each: :func:`application.airflow.campaigns.pools`); returns their names."""
+    from application.airflow.campaigns import pools
+
+    wanted = pools(env)
+    path = Path(env["AIRFLOW_HOME"]) / "pools.json"
+    path.write_text(json.dumps(wanted, indent=2) + "\n")
+    run_airflow(["pools", "import", str(path)], env, timeout=180)
+    return sorted(wanted)

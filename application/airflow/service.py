@@ -22,12 +22,14 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from application.airflow.campaigns import KINDS, wired_campaigns
 from application.airflow.local import (
     DAGS_FOLDER,
     airflow_env,
     component_argv,
     components,
     run_airflow,
+    set_pools,
 )
 from application.airflow.stack import api, tail, wait_for
 
@@ -154,13 +156,15 @@ def up(home: Path, *, port: int = 8080, portal_port: int = 8510, profile: str = 
     env, password = service_env(home, port, profile)
     logs = Path(env["AIRFLOW__LOGGING__BASE_LOG_FOLDER"])
     logs.mkdir(parents=True, exist_ok=True)
-    (home / "inbox").mkdir(parents=True, exist_ok=True)
+    wired = wired_campaigns(env)
+    for c in wired:
+        c.settings.ensure()
     db = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     if profile == "prod" and ensure_database(db):
         _say(f"created the metadata database {urlsplit(db).path.lstrip('/')}")
     _say(f"migrating the metadata database ({profile} profile)")
     run_airflow(["db", "migrate"], env, timeout=300)
-    run_airflow(["pools", "set", "roadsafe_duckdb", "1", "DuckDB single writer"], env, timeout=120)
+    _say(f"pools: {', '.join(set_pools(env))}")
 
     pids_file.write_text("")
     names = components(profile, workers)
@@ -180,7 +184,7 @@ def up(home: Path, *, port: int = 8080, portal_port: int = 8510, profile: str = 
     try:
         wait_for(healthy, timeout, what="all components healthy", on_tick=check_alive)
         _say(f"healthy after {time.monotonic() - t0:.0f} s")
-        registered = _unpause(base, password)
+        registered = _unpause(base, password, [c.dag_id(k) for c in wired for k in KINDS])
     except (ServiceError, AssertionError) as exc:
         down(home)
         raise ServiceError(str(exc)) from None
@@ -188,19 +192,28 @@ def up(home: Path, *, port: int = 8080, portal_port: int = 8510, profile: str = 
 
     portal_env = dict(env, ROADSAFE_AIRFLOW_URL=f"http://localhost:{port}", ROADSAFE_AIRFLOW_USER=PORTAL_USER,
                       ROADSAFE_AIRFLOW_PASSWORD=portal_password(home))  # fmt: skip
-    _start("portal", [ROADSAFE, "portal", "--host", "127.0.0.1", "--port", str(portal_port)],
-           portal_env, logs, pids_file)  # fmt: skip
-    try:
-        wait_for(lambda: _get_ok(f"http://127.0.0.1:{portal_port}/healthz"), 60, what="the portal's /healthz")
-    except AssertionError:
-        _say(f"the portal did not answer /healthz within 60 s; see {logs / 'portal.out'}")
+    portals = []  # one portal per campaign (its own accounts and landing zone), on consecutive ports
+    for i, c in enumerate(wired):
+        name = "portal" if len(wired) == 1 else f"portal-{c.code}"
+        _start(name, [ROADSAFE, "portal", "--host", "127.0.0.1", "--port", str(portal_port + i)],
+               dict(portal_env, ROADSAFE_CAMPAIGN=c.code), logs, pids_file)  # fmt: skip
+        portals.append((name, c, portal_port + i))
+    for name, _c, p in portals:
+        try:
+            wait_for(lambda p=p: _get_ok(f"http://127.0.0.1:{p}/healthz"), 60, what="the portal's /healthz")
+        except AssertionError:
+            _say(f"{name} did not answer /healthz within 60 s; see {logs / f'{name}.out'}")
+    portal_lines = "".join(
+        f"  Portal:      http://localhost:{p}   (upload page for the units of {c.code})\n" for _n, c, p in portals
+    )
+    inbox_lines = "".join(f"  Inbox:       {c.inbox}/<unit>/   (watched by the triggerer)\n" for c in wired)
     return (
         f"\n  Airflow UI:  http://localhost:{port}   ({profile} profile: {env['AIRFLOW__CORE__EXECUTOR']})\n"
         f"  Login:       admin / {password}\n"
-        f"  Portal:      http://localhost:{portal_port}   (upload page for the units)\n"
-        f"  Processes:   {', '.join(names)}, portal\n"
+        f"{portal_lines}"
+        f"  Processes:   {', '.join(names)}, {', '.join(n for n, _c, _p in portals)}\n"
         f"  DAGs:        {DAGS_FOLDER} (roadsafe_* unpaused)\n"
-        f"  Inbox:       {home / 'inbox'}/<unit>/   (watched by the triggerer)\n"
+        f"{inbox_lines}"
         f"  Logs:        {logs}\n"
         f"  Stop:        make down      (started in {time.monotonic() - t0:.0f} s)\n"
     )
@@ -213,8 +226,8 @@ def _get_ok(url: str) -> bool:
         return r.status == 200
 
 
-def _unpause(base: str, password: str) -> list[str]:
-    """Wait (90 s) until the dag-processor registered every ``dags/roadsafe_*.py``; unpause them."""
+def _unpause(base: str, password: str, wanted: list[str]) -> list[str]:
+    """Wait (90 s) until the dag-processor registered the ``wanted`` DAGs; unpause every roadsafe DAG."""
     import urllib.request
 
     token = api("POST", f"{base}/auth/token", {"username": "admin", "password": password})["access_token"]
@@ -226,18 +239,18 @@ def _unpause(base: str, password: str) -> list[str]:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.load(r)
 
-    want = {p.stem for p in DAGS_FOLDER.glob("roadsafe_*.py")}
+    want = set(wanted)
     dags = wait_for(
         lambda: (d := {x["dag_id"]: x for x in call("GET", "/api/v2/dags?dag_id_pattern=roadsafe_&limit=100")["dags"]})
         and want <= set(d) and d,
         90,
         what=f"the DAGs {', '.join(sorted(want))} registered",
     )
-    for dag_id in sorted(want):
+    for dag_id in sorted(dags):  # the wanted ones and any other roadsafe DAG (e.g. the backups)
         if dags[dag_id]["is_paused"]:
             call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
             _say(f"unpaused {dag_id}")
-    return sorted(want)
+    return sorted(dags)
 
 
 def _stop_group(recorded: list[tuple[str, int]]) -> None:

@@ -20,10 +20,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from application.airflow.local import airflow_env, component_argv, components, run_airflow
+from application.airflow.local import airflow_env, component_argv, components, run_airflow, set_pools
 
 __all__ = [
     "EVENT_CHAIN_DAGS",
+    "EVENT_CHAIN_KINDS",
     "Proc",
     "Processes",
     "api",
@@ -34,7 +35,9 @@ __all__ = [
     "wait_for",
 ]
 
+EVENT_CHAIN_KINDS = ("ingest", "build")
 EVENT_CHAIN_DAGS = ("roadsafe_ingest", "roadsafe_build")
+"""The event chain's DAG ids of a one-campaign deployment (per campaign: ``CampaignWiring.dag_id(kind)``)."""
 
 
 @dataclass
@@ -172,17 +175,29 @@ def fast_airflow_env(home: Path, *, port: int | None = None, **profile) -> dict[
 
 
 def start_event_chain(
-    processes: Processes, home: Path, *, port: int | None = None, workers: int = 2, **profile
+    processes: Processes,
+    home: Path,
+    *,
+    port: int | None = None,
+    workers: int = 2,
+    overrides: dict[str, str] | None = None,
+    **profile,
 ) -> tuple[str, dict[str, str]]:
     """Migrate, start the profile's components (``profile``: the keyword arguments of
-    :func:`airflow_env`), wait until healthy, unpause ingest and build, and wait until the inbox watcher
-    runs in the triggerer. Returns the api-server's base URL and the environment."""
+    :func:`airflow_env`, ``campaigns=`` for several; ``overrides``: variables set on top), wait until healthy, unpause every campaign's ingest
+    and build, and wait until every inbox watcher runs in the triggerer. Returns the api-server's base URL
+    and the environment."""
+    from application.airflow.campaigns import wired_campaigns
+
     port = port or free_port()
     base = f"http://127.0.0.1:{port}"
     env = fast_airflow_env(home, port=port, **profile)
+    env.update(overrides or {})
     logs = Path(home) / "airflow" / "logs"
     run_airflow(["db", "migrate"], env, timeout=180)
-    run_airflow(["pools", "set", "roadsafe_duckdb", "1", "DuckDB single writer"], env, timeout=180)
+    set_pools(env)
+    wired = wired_campaigns(env)
+    chain = [c.dag_id(kind) for c in wired for kind in EVENT_CHAIN_KINDS]
     for name in components(env["ROADSAFE_PROFILE"], workers):
         processes.start(name, component_argv(name), env, logs / f"{name}.out")
 
@@ -196,13 +211,13 @@ def start_event_chain(
 
     def registered():
         dags = api("GET", f"{base}/api/v2/dags?dag_id_pattern=roadsafe_")["dags"]
-        return set(EVENT_CHAIN_DAGS) <= {d["dag_id"] for d in dags}
+        return set(chain) <= {d["dag_id"] for d in dags}
 
     wait_for(registered, 120, what="roadsafe DAGs registered", on_tick=processes.check_alive)
-    for dag_id in EVENT_CHAIN_DAGS:
+    for dag_id in chain:
         api("PATCH", f"{base}/api/v2/dags/{dag_id}", {"is_paused": False})
     wait_for(
-        lambda: "trigger ID" in tail(logs / "triggerer.out", 10**7),
+        lambda: all(c.inbox in tail(logs / "triggerer.out", 10**7) for c in wired),
         120,
         what="the inbox watcher running in the triggerer",
         on_tick=processes.check_alive,

@@ -25,7 +25,7 @@ def _up(args: argparse.Namespace) -> int:
 
     try:
         profile = args.profile or profile_from_env()
-        print(up(args.settings.home, port=args.port, portal_port=args.portal_port, profile=profile,
+        print(up(args.settings.root, port=args.port, portal_port=args.portal_port, profile=profile,
                  workers=args.workers))  # fmt: skip
     except (ServiceError, ValueError, RuntimeError) as exc:
         print(f"airflow: {exc}", file=sys.stderr)
@@ -36,14 +36,14 @@ def _up(args: argparse.Namespace) -> int:
 def _down(args: argparse.Namespace) -> int:
     from application.airflow.service import down
 
-    down(args.settings.home)
+    down(args.settings.root)
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
     from application.airflow.service import status
 
-    return 0 if status(args.settings.home, port=args.port) else 1
+    return 0 if status(args.settings.root, port=args.port) else 1
 
 
 def register(sub) -> None:

@@ -76,7 +76,23 @@ def office(request: Request, week: int | None = None):
         due_times=portal.due_times,
         pending=sum(1 for a in attempts if a.pending),
         macro_files=sum(1 for a in attempts if has_macros(a.original_name)),
+        ops=_operations(portal),
     )
+
+
+def _operations(portal):
+    """The campaign's operational status (``roadsafe status``), Airflow read with the portal's own account."""
+    from roadsafe.opstatus import AirflowRest, collect
+
+    c = portal.config
+    airflow = None
+    if c.airflow_url:
+        airflow = AirflowRest(c.airflow_url, c.airflow_username, c.airflow_password, c.airflow_token, timeout=2.0)
+    try:
+        return collect([portal.settings], root=portal.settings.root, airflow=airflow)
+    except Exception:  # noqa: BLE001 - the status section must not take the page down
+        log.exception("computing the operational status failed")
+        return None
 
 
 @router.get("/editions/{kind}/{ref}/{name}")

@@ -16,7 +16,10 @@ REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
 HEAVY_MODULES = ("duckdb", "dbt", "great_tables", "weasyprint", "fastexcel", "polars", "pyarrow")
 
-EXPECTED = {"roadsafe_ingest", "roadsafe_build", "roadsafe_weekly", "roadsafe_monthly", "roadsafe_reminders"}
+EXPECTED = {
+    "roadsafe_ingest", "roadsafe_build", "roadsafe_weekly", "roadsafe_monthly", "roadsafe_reminders", "roadsafe_backup",
+    "roadsafe_span",
+}  # fmt: skip
 PARSE_BOUND_S = 10.0
 
 
@@ -80,12 +83,14 @@ def test_cron_schedules_come_from_the_campaign(dagbag):
     weekly = dagbag.dags["roadsafe_weekly"].timetable
     monthly = dagbag.dags["roadsafe_monthly"].timetable
     reminders = dagbag.dags["roadsafe_reminders"].timetable
-    for tt in (weekly, monthly, reminders):
+    span = dagbag.dags["roadsafe_span"].timetable
+    for tt in (weekly, monthly, reminders, span):
         assert isinstance(tt, CronTriggerTimetable)
     # jiujiang-2022: reports.weekly_bulletin.time 17:00, reports.monthly_ranking.time 18:00
     assert (weekly.expression, str(weekly.timezone)) == ("0 17 * * *", "Asia/Shanghai")
     assert monthly.expression == "0 18 20-31 * *"
     assert reminders.expression == "0 8-18 * * *"
+    assert span.expression == "0 18 * * *"  # reports.final_assessment.time
 
 
 def test_task_wiring(dagbag):
@@ -101,6 +106,9 @@ def test_task_wiring(dagbag):
         "render_dispatch",
         "freeze_edition",
     }
+    span = dagbag.dags["roadsafe_span"]
+    assert span.get_task("spans_due").downstream_task_ids == {"issue"}
+    assert span.get_task("issue").downstream_task_ids == {"deliver"}
     monthly = dagbag.dags["roadsafe_monthly"]
     assert monthly.get_task("is_last_working_day").downstream_task_ids == {"freeze_edition"}
     assert monthly.get_task("deliver").upstream_task_ids == {
