@@ -9,6 +9,10 @@ submission (``ref.expected_submissions``) still without an accepted submission r
 - ``overdue``    at ``due_at + reminders.overdue_after_hours``
 - ``escalation`` at ``due_at + reminders.escalate_after_hours`` (to ``reminders.escalate_to``)
 
+The units' written documents (forms.yml ``kind: document``: 实施方案, 月度小结, 总结) climb the same ladder
+against their one-off due times (``ref.oneoffs``) until an accepted document of that occurrence is on
+record (``raw.documents``).
+
 So each notice is produced by exactly one run, and re-running a run gives the same notices (the
 window and the "received by" cut-off come from the logical date, not the clock). A notice whose
 moment falls at night is sent by the first run of the next morning.
@@ -135,9 +139,18 @@ def select_notices(con, campaign, window: tuple[datetime, datetime]) -> list[Not
             "hi": end - timedelta(hours=min(offsets.values())),
         },
     ).fetchall()
+    rows = [(*r, None) for r in rows]
+    rows += _document_rows(
+        con,
+        campaign,
+        end,
+        start - timedelta(hours=max(offsets.values())),
+        end - timedelta(hours=min(offsets.values())),
+    )
+    rows.sort(key=lambda r: (r[3], r[0], r[1]))
     notices = []
     reasons = _rejection_reasons(con, [r[5] for r in rows if r[4] == "rejected"])
-    for form_code, unit_id, period_no, due_at, last_status, last_id in rows:
+    for form_code, unit_id, period_no, due_at, last_status, last_id, occurrence in rows:
         due_local = due_at.astimezone(tz)
         for kind, hours in offsets.items():
             at = due_local + timedelta(hours=hours)
@@ -147,15 +160,57 @@ def select_notices(con, campaign, window: tuple[datetime, datetime]) -> list[Not
                         kind=kind,
                         form_code=form_code,
                         unit_id=unit_id,
-                        period_no=int(period_no),
+                        period_no=int(period_no or 0),
                         due_at=due_local.isoformat(),
                         notify_at=at.isoformat(),
                         last_status=last_status,
                         recipients=escalate_to if kind == "escalation" else (),
                         problems=reasons.get(last_id, ()) if last_status == "rejected" else (),
+                        occurrence=occurrence,
                     )
                 )
     return notices
+
+
+def _document_rows(con, campaign, end: datetime, lo: datetime, hi: datetime) -> list[tuple]:
+    """The written documents (forms.yml ``kind: document``) due in ``[lo, hi]`` that a unit has not sent
+    (no accepted file received by ``end``), as rows ``(document code, unit, None, due_at, last status, last
+    submission, occurrence)``; their due times are the one-offs of ``ref.oneoffs``."""
+    by_oneoff = {doc.oneoff: code for code, doc in campaign.documents.items()}
+    if not by_oneoff:
+        return []
+    tables = {
+        (r[0], r[1]) for r in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+    }
+    if ("ref", "oneoffs") not in tables:
+        return []
+    sent = "select null::varchar as oneoff_code, null::varchar as occurrence, null::varchar as unit_id, "
+    sent += "null::varchar as status, null::varchar as submission_id, 1 as rn where false"
+    if ("raw", "documents") in tables:
+        sent = """
+            select d.oneoff_code, d.occurrence, s.unit_id, s.status, s.submission_id,
+                   row_number() over (partition by d.oneoff_code, d.occurrence, s.unit_id
+                                      order by s.received_at desc, s.submission_id desc) as rn
+            from raw.submissions s join raw.documents d using (submission_id)
+            where s.received_at <= $end
+        """
+    rows = con.execute(
+        f"""
+        with attempts as ({sent}),
+        done as (select distinct oneoff_code, occurrence, unit_id from attempts where status = 'accepted')
+        select o.code, o.unit_id, o.due_at, a.status, a.submission_id, o.occurrence
+        from ref.oneoffs o
+        left join done d on d.oneoff_code = o.code and d.occurrence = o.occurrence and d.unit_id = o.unit_id
+        left join attempts a
+               on a.oneoff_code = o.code and a.occurrence = o.occurrence and a.unit_id = o.unit_id and a.rn = 1
+        where d.oneoff_code is null and o.due_at between $lo and $hi and o.code in (select unnest($codes))
+        order by o.due_at, o.code, o.unit_id
+        """,
+        {"end": end, "lo": lo, "hi": hi, "codes": list(by_oneoff)},
+    ).fetchall()
+    return [
+        (by_oneoff[code], unit, None, due, status, sid, occ) for code, unit, due, status, sid, occ in rows
+    ]
 
 
 def _rejection_reasons(con, submission_ids: list[str], limit: int = 3) -> dict[str, tuple[str, ...]]:

@@ -42,9 +42,12 @@ class Notice:
     last_status: str | None = None  # status of the unit's latest attempt (e.g. rejected), None if none
     recipients: tuple[str, ...] = ()  # extra recipients (escalation), besides the unit itself
     problems: tuple[str, ...] = ()  # the errors of a rejected latest attempt (first few)
+    # a written document (forms.yml ``kind: document``): its occurrence (``""``, ``YYYY-MM``, ``YYYY``)
+    occurrence: str | None = None
 
     def key(self, campaign_code: str) -> str:
-        return f"{campaign_code}/{self.unit_id}/{self.form_code}/{self.period_no}/{self.kind}"
+        which = self.period_no if self.occurrence is None else (self.occurrence or "once")
+        return f"{campaign_code}/{self.unit_id}/{self.form_code}/{which}/{self.kind}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,14 @@ class Message:
 
 def _what(campaign, notice: Notice) -> tuple[str, str, str]:
     unit = campaign.units[notice.unit_id].name
+    if notice.occurrence is not None and notice.form_code in campaign.documents:
+        occurrence = notice.occurrence
+        label = (
+            f"{int(occurrence[:4])}年{int(occurrence[5:])}月"
+            if len(occurrence) == 7
+            else occurrence and f"{occurrence}年"
+        )
+        return unit, f"《{campaign.documents[notice.form_code].name}》", f"（{label}）" if label else ""
     form = campaign.forms[notice.form_code].name if notice.form_code in campaign.forms else notice.form_code
     try:
         period = campaign.period(notice.period_no).label

@@ -1,6 +1,7 @@
 """The monthly summary (工作小结): the month's progress in prose and tables — tasks and indicators at
 month end against the previous month end, trend charts, submissions per unit, the ranking in a
-sentence, the difficulties units reported (quoted), and what falls due next month.
+sentence, each responsible unit's own 月度工作小结 (quoted, or 未报送), the difficulties units reported
+(quoted), and what falls due next month.
 
 Examples
 --------
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -37,9 +39,15 @@ from dashboards.tables import (
     to_html,
 )
 from dashboards.workbook import Sheet
-from roadsafe.wording import cn_numeral
+from roadsafe.wording import cn_lateness, cn_numeral, cn_short
 
-__all__ = ["SummaryData", "build_summary", "collect_summary", "unit_compliance_summary"]
+__all__ = [
+    "SummaryData",
+    "build_summary",
+    "collect_summary",
+    "unit_compliance_summary",
+    "unit_summary_quotes",
+]
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class SummaryData:
     coverage: d.Coverage
     corrections: pl.DataFrame
     previous_period: int | None  # last week of the previous month's edition
+    unit_documents: pl.DataFrame | None = None  # the units' own 月度小结 of the month (read_unit_documents)
 
 
 def collect_summary(con, meta: EditionMeta) -> SummaryData:
@@ -74,6 +83,7 @@ def collect_summary(con, meta: EditionMeta) -> SummaryData:
         coverage=d.read_coverage(con, list(meta.period_nos), meta.cutoff, meta.until),
         corrections=corrections,
         previous_period=previous,
+        unit_documents=d.read_unit_documents(con, meta.month),
     )
 
 
@@ -96,6 +106,42 @@ def unit_compliance_summary(compliance: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("unit_order")
     )
+
+
+EXCERPT_CHARS = 120
+
+
+def unit_summary_quotes(documents: pl.DataFrame | None, tz: str) -> list[dict]:
+    """Per responsible unit, its own 月度工作小结 of the month as quoted in the summary: unit_name, received,
+    title, status (``5月31日 10:00报送，按时`` / ``逾期3小时2分钟`` / ``未报送``) and an excerpt of its text
+    (the title left out, at most :data:`EXCERPT_CHARS` characters; empty when no text could be read)."""
+    if documents is None or not documents.height:
+        return []
+    out = []
+    for r in documents.iter_rows(named=True):
+        if not r["received"]:
+            out.append(
+                {
+                    "unit_name": r["unit_name"],
+                    "received": False,
+                    "title": "",
+                    "status": "未报送",
+                    "excerpt": "",
+                }
+            )
+            continue
+        title = r["title"] or r["name"]
+        text = " ".join((r["excerpt"] or "").split())
+        if text.startswith(title):
+            text = text[len(title) :].strip()
+        if len(text) > EXCERPT_CHARS:
+            text = text[:EXCERPT_CHARS] + "……"
+        when = cn_short(r["received_at"], ZoneInfo(tz))
+        status = f"{when}报送，{cn_lateness(r['minutes_late'])}"
+        out.append(
+            {"unit_name": r["unit_name"], "received": True, "title": title, "status": status, "excerpt": text}
+        )
+    return out
 
 
 def build_summary(data: SummaryData, meta: EditionMeta) -> Document:
@@ -165,6 +211,9 @@ def build_summary(data: SummaryData, meta: EditionMeta) -> Document:
         if table.height:
             ranking_lines.append(ranking_sentence(table, scope_name, meta.campaign.bottom_marked))
 
+    # ---- 各单位月度工作小结 (the units' own words)
+    unit_summaries = unit_summary_quotes(data.unit_documents, tz)
+
     # ---- 困难和问题 (quoted)
     difficulties = [
         {"unit_name": r["unit_name"], "task_no": r["task_no"], "text": " ".join(r["difficulties"].split())}
@@ -198,7 +247,7 @@ def build_summary(data: SummaryData, meta: EditionMeta) -> Document:
 
     corrections = corrections_frame(data.corrections, ref.periods, tz)
     parts = ["progress", "tasks", "indicators", "compliance"] + (["ranking"] if ranking_lines else [])
-    parts += ["difficulties", "corrections", "plan"]
+    parts += (["unit_summaries"] if unit_summaries else []) + ["difficulties", "corrections", "plan"]
     num = {p: cn_numeral(i) for i, p in enumerate(parts, start=1)}
     stamp = stamp_text(data.coverage, tz, "本月")
     html = render_template(
@@ -222,6 +271,7 @@ def build_summary(data: SummaryData, meta: EditionMeta) -> Document:
         else "",
         ranking_lines=ranking_lines,
         difficulties=difficulties,
+        unit_summaries=unit_summaries,
         corrections_table=to_html(build_corrections_table(corrections, table_id="month-corrections"))
         if corrections.height
         else "",
@@ -291,6 +341,22 @@ def build_summary(data: SummaryData, meta: EditionMeta) -> Document:
             widths={"推进中的困难问题及有关建议": 60},
         ),
     ]
+    if unit_summaries:
+        sheets.append(
+            Sheet(
+                "单位小结",
+                pl.DataFrame(
+                    {
+                        "单位": [x["unit_name"] for x in unit_summaries],
+                        "报送情况": [x["status"] for x in unit_summaries],
+                        "标题": [x["title"] for x in unit_summaries],
+                        "摘录": [x["excerpt"] for x in unit_summaries],
+                    },
+                    schema={"单位": pl.String, "报送情况": pl.String, "标题": pl.String, "摘录": pl.String},
+                ),
+                widths={"摘录": 60},
+            )
+        )
     summary = "\n".join([f"{meta.title}（第{meta.issue_no}期）", stamp, *progress])
     return Document(
         stem="summary",

@@ -33,6 +33,13 @@ from zoneinfo import ZoneInfo
 
 from ingest import messages as M
 from ingest import registry
+from ingest.documents import (
+    DocumentReading,
+    DocumentVerdict,
+    evaluate_document,
+    read_document_file,
+    record_document,
+)
 from ingest.landing import PendingReceipt
 from ingest.messages import ERROR, WARNING, Message, Place
 from ingest.normalise import normalise_table
@@ -144,10 +151,12 @@ class SentFile:
 class Reading:
     """A sent file as read, before any history is looked at: the parsed form, or the problem that
     stopped reading it (an inbox folder that is no unit, an unreadable file, no form recognised).
-    Reading needs no warehouse, so :func:`ingest.service.submit` reads before it queues for the lock."""
+    Reading needs no warehouse, so :func:`ingest.service.submit` reads before it queues for the lock.
+    A written document (Word/PDF/WPS) is read by :mod:`ingest.documents` instead (``document``)."""
 
     parsed: ParsedTable | None
     problem: Message | None = None
+    document: DocumentReading | None = None
 
 
 def read_file(campaign: Campaign, sent: SentFile) -> Reading:
@@ -157,6 +166,9 @@ def read_file(campaign: Campaign, sent: SentFile) -> Reading:
     if sent.unit is None:
         message = M.unknown_inbox_folder(sent.unit_text or "")
         return Reading(None, Place(sent.original_name).file_message(message))
+    document = read_document_file(campaign, sent)
+    if document is not None:
+        return Reading(None, document=document)
     try:
         parsed = parse_file(
             sent.path,
@@ -195,12 +207,30 @@ class Evaluation:
     sheet: str | None
     duplicate_of: str | None
     current: registry.CurrentSubmission | None  # the accepted submission it would replace or repeat
+    document: DocumentVerdict | None = None  # a written document's occurrence and text (ingest.documents)
 
     @property
     def period_label(self) -> str | None:
+        if self.document is not None:
+            return self.document.label
         if self.period is not None:
             return self.period.label
         return f"第{self.period_no}周" if self.period_no is not None else None
+
+
+def _returned(con, current) -> bool:
+    """The office returned the current file (``ref.office_returns``, loaded by the build): the same bytes
+    sent again after checking them are a resubmission, not a duplicate."""
+    found = con.execute(  # the warehouse itself, or the published snapshot attached for the dry run
+        "select database_name from duckdb_tables() where schema_name = 'ref' and table_name = 'office_returns' "
+        "order by database_name = current_database() desc limit 1"
+    ).fetchall()
+    if not found:
+        return False
+    catalog = found[0][0].replace('"', '""')
+    return con.execute(
+        f'select count(*) from "{catalog}".ref.office_returns where submission_id = ?', [current.submission_id]
+    ).fetchall()[0][0] > 0
 
 
 def evaluate(con, campaign: Campaign, sent: SentFile, reading: Reading) -> Evaluation:
@@ -211,6 +241,26 @@ def evaluate(con, campaign: Campaign, sent: SentFile, reading: Reading) -> Evalu
     :func:`record` loads); nothing in ``raw.*``.
     """
     received_at = sent.received_at.astimezone(ZoneInfo(campaign.frame.timezone))
+    if reading.document is not None:
+        judged = evaluate_document(con, campaign, sent, reading.document, received_at)
+        return Evaluation(
+            status=judged.status,
+            unit=sent.unit,
+            form=judged.document,
+            period_no=None,
+            period=None,
+            row_count=0,
+            messages=judged.messages,
+            error_count=judged.error_count,
+            warning_count=judged.warning_count,
+            due_at=judged.due_at,
+            minutes_late=judged.minutes_late,
+            received_at=received_at,
+            sheet=None,
+            duplicate_of=judged.duplicate_of,
+            current=None,
+            document=judged.verdict,
+        )
     unit, period_no, original_name = sent.unit, sent.period_no, sent.original_name
     parsed = reading.parsed
     place = Place(original_name)
@@ -258,7 +308,7 @@ def evaluate(con, campaign: Campaign, sent: SentFile, reading: Reading) -> Evalu
             )
         if period is not None and not problem:
             current = registry.current_accepted(con, form.code, unit.id, period.no)
-            if current is not None and current.file_sha256 == sent.sha256:
+            if current is not None and current.file_sha256 == sent.sha256 and not _returned(con, current):
                 status = "duplicate"
                 duplicate_of = current.submission_id
                 file_messages.clear()  # nothing is loaded: remarks about this copy do not count
@@ -369,7 +419,9 @@ def record(con, campaign: Campaign, receipt: PendingReceipt, ev: Evaluation) -> 
     registry.insert_messages(con, submission_id, ev.messages)
     superseded: list[str] = []
     superseded_by = None
-    if ev.status == "accepted":
+    if ev.document is not None:
+        superseded, superseded_by = record_document(con, submission_id, ev)
+    elif ev.status == "accepted":
         assert form is not None and unit is not None and period is not None
         cols = ", ".join(f'"{c.key}"' for c in form.columns)
         con.execute(

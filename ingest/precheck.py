@@ -126,7 +126,7 @@ def open_history(settings: Settings, campaign: Campaign):
             else:
                 used = True
                 mem = con.execute("select current_database()").fetchall()[0][0]
-                tables = ["submissions", "submission_messages"]
+                tables = ["submissions", "submission_messages", "documents"]
                 tables += [form_table(code).split(".", 1)[1] for code in campaign.forms]
                 con.execute("drop view if exists raw.form_values")
                 for table in tables:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from roadsafe.campaign import Campaign
 from roadsafe.campaign.model import ColumnDef, FormDef
 
-__all__ = ["SQL_TYPES", "ensure_raw_schema", "first", "form_table", "sql_type"]
+__all__ = ["DOCUMENTS_DDL", "SQL_TYPES", "ensure_raw_schema", "first", "form_table", "sql_type"]
 
 SQL_TYPES = {"integer": "BIGINT", "rate": "DOUBLE", "date": "DATE"}
 
@@ -36,6 +36,22 @@ create table if not exists raw.submissions (
     warning_count   integer not null default 0,
     receipt_id      varchar,
     source_path     varchar
+)
+"""
+
+# One row per document submission (ingest.documents): which occurrence it answers (``""``, ``YYYY-MM`` or
+# ``YYYY``), its format, pages, title and plain text (accepted files only; null where none could be read).
+DOCUMENTS_DDL = """
+create table if not exists raw.documents (
+    submission_id   varchar primary key,
+    document_code   varchar not null,
+    oneoff_code     varchar not null,
+    occurrence      varchar not null,
+    file_format     varchar not null,
+    page_count      integer,
+    title           varchar,
+    body_text       varchar,
+    has_macros      boolean not null default false
 )
 """
 
@@ -107,7 +123,7 @@ def _fingerprint(campaign: Campaign) -> str:
     """A hash of everything :func:`ensure_raw_schema` creates for this campaign's forms."""
     import hashlib
 
-    parts = [_SUBMISSIONS, _MESSAGES, repr(sorted(_SUBMISSIONS_ADDED.items()))]
+    parts = [_SUBMISSIONS, _MESSAGES, DOCUMENTS_DDL, repr(sorted(_SUBMISSIONS_ADDED.items()))]
     parts += [_form_ddl(f) + _values_select(f) for f in campaign.forms.values()]
     return "roadsafe-raw:" + hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
 
@@ -129,6 +145,7 @@ def ensure_raw_schema(con, campaign: Campaign) -> None:
     for name, kind in _SUBMISSIONS_ADDED.items():
         con.execute(f"alter table raw.submissions add column if not exists {name} {kind}")
     con.execute(_MESSAGES)
+    con.execute(DOCUMENTS_DDL)  # the written documents' texts (ingest.documents)
     for form in campaign.forms.values():
         con.execute(_form_ddl(form))
         table = form_table(form.code)

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from ingest import messages as M
 from ingest import registry
+from ingest.documents import document_label
 from ingest.inbox import Refusal, inbox_entries, received_time, record_refusals
 from ingest.landing import (
     LandingError,
@@ -170,7 +171,8 @@ class Receipt(Answer):
         lines: list[str] = []
         if self.status == "accepted":
             timing = self._timing()
-            head = f"已受理：{self._what()}，共{self.row_count}行"
+            head = f"已受理：{self._what()}"
+            head += f"，共{self.row_count}行" if self.row_count else ""  # a written document has no rows
             head += f"，{timing}。" if timing else "。"
             head += f"回执编号 {self.submission_id}。"
             if self.superseded:
@@ -275,11 +277,13 @@ def receipt_for(con, campaign: Campaign, submission_id: str) -> Receipt:
             )
         )
         duplicate_of = hit[0] if hit else None
-    units, forms = campaign.units, campaign.forms
+    units, forms = campaign.units, {**campaign.forms, **campaign.documents}
     try:
         label = campaign.period(period).label if period is not None else None
     except KeyError:
         label = f"第{period}周"
+    if form in campaign.documents:
+        label = document_label(con, submission_id)
     return Receipt(
         status=status,
         submission_id=submission_id,
@@ -395,7 +399,7 @@ def _resolve_form(campaign: Campaign, form: str | None) -> str | None:
     if form is None:
         return None
     code = form.strip().upper()
-    if code not in campaign.forms:
+    if code not in campaign.forms and code not in campaign.documents:  # documents: D1… (also told by name)
         raise UsageError(f"报表代码“{form}”不存在，可用的报表：{'、'.join(campaign.forms)}。")
     return code
 

@@ -37,6 +37,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ingest.docfiles import document_format
 from ingest.landing import LandingError, PendingReceipt, land_bytes, new_receipt_id, write_receipt
 
 __all__ = ["UploadOutcome", "UploadRefused", "display_name", "receipt_no", "sniff_type"]
@@ -60,15 +61,19 @@ class UploadRefused(Exception):
 
 
 _NOT_A_FORM = (
-    "文件类型不符合要求：只接受 Excel 工作簿（.xlsx、.xlsm、.xls）或 CSV 文本文件，"
+    "文件类型不符合要求：报表只接受 Excel 工作簿（.xlsx、.xlsm、.xls）或 CSV 文本文件，"
+    "文书（实施方案、小结、总结）只接受 Word（.docx、.doc）、WPS（.wps）或 PDF 文件；"
     "系统按文件内容判断类型，与文件扩展名无关。请使用下载的模板填写后上传。"
 )
 
 
 def sniff_type(data: bytes) -> str:
-    """``xlsx``, ``xls`` or ``csv`` from the content. Raises :class:`UploadRefused` (415) otherwise."""
+    """``xlsx``, ``xls``, ``csv`` or a document's ``docx``, ``doc``, ``pdf`` from the content. Raises :class:`UploadRefused` (415) otherwise."""
     if not data:
         raise UploadRefused(400, "上传的文件是空的（0 字节），请选择填写好的报表文件。")
+    document = document_format(data, "")  # a written document (docx/doc/pdf): ingest.documents reads it
+    if document is not None:
+        return document
     if data.startswith(_ZIP):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:

@@ -16,7 +16,10 @@ from roadsafe.schedule import build_schedule
 from roadsafe.workcalendar import WorkCalendar
 
 DAGS = Path(__file__).resolve().parents[1] / "dags"
-EXPECTED = {"roadsafe_ingest", "roadsafe_build", "roadsafe_weekly", "roadsafe_monthly", "roadsafe_reminders"}
+EXPECTED = {
+    "roadsafe_ingest", "roadsafe_build", "roadsafe_weekly", "roadsafe_monthly", "roadsafe_reminders", "roadsafe_span",
+    "roadsafe_backup",
+}  # fmt: skip
 
 
 def at(d: dt.date, hour: int) -> pendulum.DateTime:
@@ -85,3 +88,68 @@ def test_every_requirement_quote_is_the_plans_wording(code):
     for t in c.tasks:
         for r in t.requirements:
             assert c.quotes_document(r.quote), (t.no, r.quote)
+
+
+def test_the_demo_runs_the_long_term_plan_next_to_the_first_and_issues_its_reports(monkeypatch, tmp_path):
+    """The demo's second-campaign part (application.demo.longterm), each step through the function its DAG
+    task calls (the whole demo runs them with Airflow's dag.test())."""
+    import json
+
+    import duckdb
+
+    from application.airflow import tasks
+    from application.demo.longterm import run_second_campaign, second_campaign_env, second_settings
+    from dashboards.editions import open_edition
+    from roadsafe.settings import Settings
+
+    first = Settings(home=tmp_path / "home", campaign_code="jiujiang-2022").ensure()
+    for key, value in second_campaign_env(second_settings(first)).items():
+        monkeypatch.setenv(key, value)
+    ran = []
+
+    def run_dag(dag_id, when, conf):
+        ran.append((dag_id, when.strftime("%Y-%m-%d %H:%M")))
+        if dag_id == "roadsafe_ingest":
+            return tasks.ingest_pending(conf)
+        if dag_id == "roadsafe_build":
+            return tasks.build_marts()
+        return tasks.span_editions(tasks.spans_due(when))
+
+    result = run_second_campaign(first, run_dag)
+    assert result.settings.home == first.home / "homes" / "jiujiang-longterm-2022"
+    assert ran == [
+        ("roadsafe_ingest", "2023-01-20 18:00"),
+        ("roadsafe_build", "2023-01-20 18:00"),
+        ("roadsafe_span", "2022-07-15 17:00"),
+        ("roadsafe_span", "2023-01-16 17:00"),
+        ("roadsafe_span", "2023-01-20 18:00"),
+    ]
+    editions = {(p.parent.name, p.name): open_edition(p) for p in result.editions}
+    assert set(editions) == {
+        ("half_year_summary", "period-01"),
+        ("half_year_summary", "period-02"),
+        ("yearly_assessment", "final"),
+    }
+    assert all(e.is_rendered() for e in editions.values())
+    first_half = editions["half_year_summary", "period-01"].outputs()["html"].read_text(encoding="utf-8")
+    assert "2022年上半年" in first_half and "九府办发[2022]11号" in first_half
+    # every sample file is on record: the task reports (L1) and the units' 年度工作总结 (documents)
+    lines = (result.settings.samples / "jiujiang-longterm-2022" / "manifest.jsonl").read_text(
+        encoding="utf-8"
+    )
+    sent = [json.loads(line) for line in lines.splitlines()]
+    con = duckdb.connect(str(result.settings.published), read_only=True)
+    try:
+        recorded = dict(
+            con.execute(
+                "select form_code, count(*) from raw.submissions where status = 'accepted' group by 1"
+            ).fetchall()
+        )
+        (summaries,) = con.execute(
+            "select count(*) filter (where received) from marts.fct_document_submissions where oneoff_code = 'yearly_summary'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert recorded == {code: sum(e["form_code"] == code for e in sent) for code in ("L1", "D1")}
+    assert recorded["L1"] > 40 and summaries == recorded["D1"] > 10
+    assert result.files == len(sent)

@@ -1,4 +1,5 @@
-"""``roadsafe demo``: the 2022 sample campaign, week by week, through real Airflow DAG runs.
+"""``roadsafe demo``: the 2022 sample campaign, week by week, through real Airflow DAG runs, then the
+long-term plan (九府办发[2022]11号) next to it (:mod:`application.demo.longterm`).
 
 For every report time of the campaign (each weekly bulletin, each monthly ranking), in order:
 
@@ -130,6 +131,31 @@ class _DemoReminders:
         return f"{sum(self.counts.values())} 封（{parts}），收件人为样例联络员（example.org / example.com）"
 
 
+def _second_campaign(settings: Settings, env: dict, log_path: Path):
+    """The long-term plan next to the first campaign (:mod:`application.demo.longterm`), through the same
+    DAG files parsed for it (its home and code in the environment while it runs)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from application.demo.longterm import run_second_campaign, second_campaign_env, second_settings
+
+    variables = second_campaign_env(second_settings(settings))
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        bag = DagBag(dag_folder=str(env["AIRFLOW__CORE__DAGS_FOLDER"]))
+        if bag.import_errors:
+            raise RuntimeError(f"DAG 导入错误：{bag.import_errors}")
+        return run_second_campaign(
+            settings, lambda dag_id, when, conf: _run_dag(bag, dag_id, when, log_path, conf)
+        )
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def run_demo(settings: Settings) -> int:
     """Run the whole sample campaign; prints where everything is. Returns the exit code."""
     from application.airflow.local import airflow_env, run_airflow
@@ -169,6 +195,8 @@ def run_demo(settings: Settings) -> int:
             _run_dag(bag, dag_id, when, log_path)
             reminders.run_until(when)
             print(f"  {when:%m-%d %H:%M} {ref:>8} {dag_id:<17} {time.monotonic() - step:5.1f} s")
+        second = _second_campaign(settings, env, log_path)
+        print(f"  {second.text()}")
         messages = sink.count
     from dashboards.site import build_site
 

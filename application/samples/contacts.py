@@ -19,8 +19,11 @@ __all__ = ["sample_contact_rows", "write_sample_contacts"]
 
 
 def sample_contact_rows(campaign, seed: int = 2022) -> list[dict[str, str]]:
-    """One row per county and department that submits a form (Chinese headers, as in the Excel list)."""
+    """One row per county and department that submits a form or owes a written document (实施方案, 小结,
+    总结: every responsible unit), with Chinese headers as in the Excel list."""
     submitters = {u for code in campaign.forms for u in campaign.form_submitters(code)}
+    if campaign.documents:
+        submitters |= set(campaign.responsible_units)
     rows = []
     for unit in campaign.units.values():
         if unit.kind not in ("county", "department") or unit.id not in submitters:

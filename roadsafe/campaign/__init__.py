@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from roadsafe.campaign.checks import check_campaign
 from roadsafe.campaign.definition import COUNTIES, TASK_LEADS, Campaign, normalise_name
+from roadsafe.campaign.documents import DocumentDef, split_forms
 from roadsafe.campaign.model import CampaignFrame, FormDef, IndicatorDef, Section, TaskDef, UnitsDef
 from roadsafe.campaign.periods import Period
 
@@ -144,9 +145,14 @@ def load_campaign(ref: str | os.PathLike, home: Path | None = None) -> Campaign:
     tasks_doc = raw["tasks.yml"] or {}
     sections = [_parse(Section, s, "tasks.yml", problems) for s in tasks_doc.get("sections", [])]
     tasks = [_parse(TaskDef, t, "tasks.yml", problems) for t in tasks_doc.get("tasks", [])]
+    raw_forms, raw_documents = split_forms(raw["forms.yml"])
     forms = {
         code: _parse(FormDef, {**(body or {}), "code": code}, f"forms.yml 报表 {code}", problems)
-        for code, body in (raw["forms.yml"] or {}).items()
+        for code, body in raw_forms.items()
+    }
+    documents = {
+        code: _parse(DocumentDef, {**body, "code": code}, f"forms.yml 文书 {code}", problems)
+        for code, body in raw_documents.items()
     }
     indicators = {
         code: _parse(IndicatorDef, {**(body or {}), "code": code}, f"indicators.yml 指标 {code}", problems)
@@ -163,6 +169,7 @@ def load_campaign(ref: str | os.PathLike, home: Path | None = None) -> Campaign:
         tasks=tuple(tasks),
         forms=forms,
         indicators=indicators,
+        documents=documents,
     )
     problems = check_campaign(campaign)
     if problems:

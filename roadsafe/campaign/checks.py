@@ -14,7 +14,14 @@ _NUMERIC = {"integer", "rate"}
 
 def check_campaign(c: Campaign) -> list[str]:
     """Every problem found in a parsed definition; an empty list means it can be used."""
-    return [*_check_frame(c), *_check_units(c), *_check_tasks(c), *_check_forms(c), *_check_indicators(c)]
+    return [
+        *_check_frame(c),
+        *_check_units(c),
+        *_check_tasks(c),
+        *_check_forms(c),
+        *_check_indicators(c),
+        *_check_documents(c),
+    ]
 
 
 def _check_frame(c: Campaign) -> Iterator[str]:
@@ -241,3 +248,19 @@ def _check_indicators(c: Campaign) -> Iterator[str]:
             yield f"{where}：有目标值的指标须设置完成时限 deadline。"
         if isinstance(ind.deadline, type(c.frame.start)) and ind.deadline < c.frame.start:
             yield f"{where}：完成时限 {ind.deadline} 早于活动开始日期 {c.frame.start}。"
+
+
+def _check_documents(c: Campaign) -> Iterator[str]:
+    """Rules across files: the one-off exists, codes do not clash, keywords are not shared."""
+    oneoffs = {o.code for o in c.frame.oneoffs}
+    seen: dict[str, str] = {}
+    for code, doc in c.documents.items():
+        where = f"forms.yml 文书 {code}（{doc.name}）"
+        if code in c.forms:
+            yield f"{where}：编号与报表重复。"
+        if doc.oneoff not in oneoffs:
+            yield f"{where}：oneoff “{doc.oneoff}”不是 campaign.yml 中 oneoffs 的编号（现有：{'、'.join(sorted(oneoffs)) or '无'}）。"
+        for word in doc.keywords:
+            if word in seen:
+                yield f"{where}：识别词“{word}”与文书 {seen[word]} 重复。"
+            seen[word] = code

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from roadsafe.campaign.documents import DocumentDef
 from roadsafe.campaign.model import CampaignFrame, FormDef, IndicatorDef, Section, TaskDef, Unit, UnitsDef
 from roadsafe.campaign.periods import Period, split_periods
 
@@ -37,6 +38,8 @@ class Campaign:
     tasks: tuple[TaskDef, ...]
     forms: dict[str, FormDef] = field(hash=False)
     indicators: dict[str, IndicatorDef] = field(hash=False)
+    # the written documents (``kind: document`` in forms.yml): see roadsafe.campaign.documents
+    documents: dict[str, DocumentDef] = field(default_factory=dict, hash=False)
 
     @property
     def code(self) -> str:

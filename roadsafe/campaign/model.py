@@ -19,6 +19,7 @@ __all__ = [
     "ColumnRole",
     "Condition",
     "DueRule",
+    "EditionsPolicy",
     "FormDef",
     "IndicatorDef",
     "OneOff",
@@ -132,6 +133,22 @@ class RankingDef(_Strict):
     bottom_marked: int = 3
 
 
+def _unsigned_policy(value: str) -> str:
+    if value not in ("publish", "wait"):
+        raise ValueError(
+            "应为 publish（到发布时间仍未签发的草稿自动签发）或 wait（等待签发，并邮件提醒整治办）"
+        )
+    return value
+
+
+class EditionsPolicy(_Strict):
+    """What happens to a draft edition nobody signed by its issue time: ``publish`` (issued automatically,
+    recorded as 自动签发; the default) or ``wait`` (not delivered; the office is told a draft awaits
+    signature)."""
+
+    unsigned: Annotated[str, AfterValidator(_unsigned_policy)] = "publish"
+
+
 class CampaignFrame(_Strict):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -157,6 +174,7 @@ class CampaignFrame(_Strict):
     reminders: Reminders = Reminders()
     ranking: RankingDef
     recipients: dict[str, list[str]] = {}
+    editions: EditionsPolicy = EditionsPolicy()
 
 
 # ---------------------------------------------------------------- tasks.yml

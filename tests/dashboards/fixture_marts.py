@@ -71,6 +71,7 @@ def build_fixture_warehouse(path: Path, campaign: Campaign, calendar: WorkCalend
         _indicators(con, campaign, ref)
         _tasks(con, campaign)
         _ranking(con, campaign, ref)
+        _documents(con)
         con.execute("drop schema raw cascade")
         con.execute("checkpoint")
     finally:
@@ -580,3 +581,70 @@ def _ranking(con, campaign: Campaign, ref: dict) -> None:
         """
     )
     con.executemany(f"insert into marts.rpt_ranking_breakdown values ({', '.join('?' * 12)})", breakdown)
+
+
+# --------------------------------------------------------------------------- the units' written documents
+
+# (unit, month) -> (received local time, title, text): the units' own 月度工作小结 that came in
+DOCUMENTS = {
+    ("xunyang", "2022-05"): (
+        dt.datetime(2022, 5, 30, 16, 0),
+        "浔阳区5月份道路交通安全专项整治工作小结",
+        "浔阳区5月份道路交通安全专项整治工作小结 本月共排查道路交通安全隐患42处，已整改38处；查处酒驾醉驾违法行为57起。",
+    ),
+    ("gongan", "2022-05"): (
+        dt.datetime(2022, 5, 31, 14, 30),
+        "市公安局5月份工作小结",
+        "市公安局5月份工作小结 本月组织全市统一行动3次，重点车辆检验率明显提升。",
+    ),
+}
+
+
+def _documents(con) -> None:
+    """marts.fct_document_submissions: every responsible unit and occurrence of ref.oneoffs, with the
+    :data:`DOCUMENTS` received (a monthly summary due at noon of the month's last working day)."""
+    tz = ZoneInfo("Asia/Shanghai")
+    rows = []
+    for code, occurrence, unit_id, name, due_at in con.execute(
+        "select code, occurrence, unit_id, name, due_at from ref.oneoffs order by 1, 2, 3"
+    ).fetchall():
+        due = due_at.astimezone(tz)
+        got = DOCUMENTS.get((unit_id, occurrence)) if code == "monthly_summary" else None
+        received = got[0].replace(tzinfo=tz) if got else None
+        late = max(0, -(-int((received - due).total_seconds()) // 60)) if got else None
+        rows.append(
+            (
+                code,
+                occurrence,
+                unit_id,
+                name,
+                due,
+                f"{due:%Y-%m}",
+                got is not None,
+                received,
+                bool(got and late == 0),
+                bool(got and late > 0),
+                late,
+                1 if got else 0,
+                f"D{_h(unit_id, occurrence) % 900000 + 100000}" if got else None,
+                "D2" if got else None,
+                received,
+                got[1] if got else None,
+                3 if got else None,
+                "docx" if got else None,
+                f"{got[1]}.docx" if got else None,
+                got[2] if got else None,
+            )  # fmt: skip
+        )
+    con.execute(
+        """
+        create table marts.fct_document_submissions (
+            oneoff_code varchar, occurrence varchar, unit_id varchar, oneoff_name varchar,
+            due_at timestamptz, month varchar, received boolean, first_received_at timestamptz,
+            on_time boolean, is_late boolean, minutes_late integer, versions bigint, submission_id varchar,
+            document_code varchar, last_received_at timestamptz, title varchar, page_count integer,
+            file_format varchar, original_name varchar, excerpt varchar
+        )
+        """
+    )
+    con.executemany(f"insert into marts.fct_document_submissions values ({', '.join('?' * 20)})", rows)

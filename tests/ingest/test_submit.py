@@ -255,7 +255,7 @@ def test_cli_submit_exit_codes(s, tmp_path, capsys):
     code, out, _ = _cli(s, "submit", str(bad), "--unit", "市公安局", capsys=capsys)
     assert code == 1
     assert out.splitlines()[1] == (
-        "1. 文件“bad.xlsx”工作表“Sheet1”第4行“重点车辆总数”列："
+        "1. 文件“bad.xlsx”工作表“Sheet1”第4行（浔阳区）“重点车辆总数”列："
         "数值“abc”无法识别，请填写不小于0的整数（如 1234）。"
     )
     code, _, err = _cli(s, "submit", str(good), "--unit", "火星区", capsys=capsys)

@@ -10,6 +10,7 @@ import re
 import time
 import zipfile
 
+import openpyxl
 from portal_helpers import (
     FakeAirflow,
     csrf_of,
@@ -281,17 +282,22 @@ def test_exe_renamed_xlsx(client, login_as, settings):
     resp = _upload(client, name="F1.xlsx", data=exe)
     assert resp.status_code == 415
     assert "文件类型不符合要求" in text_of(resp.text) and "按文件内容判断类型" in text_of(resp.text)
-    # a Word document (a zip with [Content_Types].xml but no workbook) is refused too
+    # an image named .csv
+    assert _upload(client, name="F1.csv", data=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").status_code == 415
+    assert landed_files(settings) == before and receipts(settings) == []
+    # a Word document is a written document's format (实施方案, 小结): it is landed and kept on record, but one
+    # that names no document kind and is sent as F1.xlsx is answered 未受理 with the reason, never loaded
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
         zf.writestr("word/document.xml", "<w:document/>")
     resp = _upload(client, name="F1.xlsx", data=buf.getvalue())
-    assert resp.status_code == 415
-    # a PDF or an image named .csv
-    assert _upload(client, name="F1.csv", data=b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\x00").status_code == 415
-    assert _upload(client, name="F1.csv", data=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").status_code == 415
-    assert landed_files(settings) == before and receipts(settings) == []
+    page = text_of(resp.text)
+    assert "未受理" in page and "不是有效的 Excel 或 CSV 文件（可能是 Word 文档或压缩包）" in page
+    # so is a PDF named .csv
+    resp = _upload(client, name="F1.csv", data=b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\x00")
+    assert resp.status_code == 200 and "未受理" in text_of(resp.text)
+    assert [r["original_name"] for r in receipts(settings)] == ["F1.xlsx", "F1.csv"]
 
 
 def test_type_is_told_by_content_not_name(client, login_as, settings, tmp_path):
@@ -403,9 +409,11 @@ def test_rejected_upload_is_recorded_and_ingestion_agrees(client, login_as, sett
     assert resp.status_code == 200
     text = text_of(resp.text)
     assert "未受理" in text and "有3处错误" in text
-    assert "工作表“重点车辆隐患清零周报”第6行“检验情况/已检验数”列：数值“七百多”无法识别" in text
-    assert "第7行“重点车辆总数”列：数值“-5”为负数" in text
-    assert "第8行“注销情况/已注销数”列" in text and "不应超过注销情况/应注销数" in text
+    # each wrong row is named by its county, as the template lists it
+    county = {r: openpyxl.load_workbook(bad).worksheets[0].cell(r, 1).value for r in (6, 7, 8)}
+    assert f"工作表“重点车辆隐患清零周报”第6行（{county[6]}）“检验情况/已检验数”列：数值“七百多”无法识别" in text
+    assert f"第7行（{county[7]}）“重点车辆总数”列：数值“-5”为负数" in text
+    assert f"第8行（{county[8]}）“注销情况/已注销数”列" in text and "不应超过注销情况/应注销数" in text
     (rec,) = receipts(settings)
     assert rec["channel"] == "portal" and rec["submitted_by"] == "gongan" and rec["unit_id"] == "gongan"
     assert (settings.home / rec["stored_path"]).read_bytes() == bad.read_bytes()
@@ -424,7 +432,7 @@ def test_rejected_upload_is_recorded_and_ingestion_agrees(client, login_as, sett
     row = next(r for r in page.text.split('<tr class="attempt"')[1:] if "F1-错误.xlsx" in r)
     shown = text_of(row)
     assert receipt.submission_id in shown and "未受理" in shown and "待入库" not in shown
-    assert "第6行“检验情况/已检验数”列：数值“七百多”无法识别" in shown and "gongan" in shown
+    assert f"第6行（{county[6]}）“检验情况/已检验数”列：数值“七百多”无法识别" in shown and "gongan" in shown
     key = re.search(r'href="/files/([^"]+)"', row).group(1)
     assert client.get(f"/files/{key}").content == bad.read_bytes()
 
