@@ -505,15 +505,19 @@ def _builders(kind: str):
     return collect_summary, build_summary
 
 
-def build_document(edition: Edition):
-    """The edition's :class:`~dashboards.rendering.Document`, read only from its frozen snapshot."""
+def build_document(edition: Edition, *, review: bool = True):
+    """The edition's :class:`~dashboards.rendering.Document`, read only from its frozen snapshot, with the
+    office's review (``signoff.json``: 按语, reworded paragraphs) applied when there is one."""
     collect, build = _builders(edition.meta.kind)
     con = edition.connect()
     try:
         content = collect(con, edition.meta)
     finally:
         con.close()
-    return build(content, edition.meta)
+    from dashboards.review import apply_review  # the office's 按语 and reworded paragraphs, if any
+
+    document = build(content, edition.meta)
+    return apply_review(document, edition.folder) if review else document
 
 
 def render_edition(edition: Edition) -> RenderResult:

@@ -12,6 +12,9 @@
 ``roadsafe serve [--port 8000] [--host 127.0.0.1]``    serve the site read-only
 =====================================================  ==================================================
 
+The scheduled editions go through sign-off (审核签发) first: ``roadsafe edition …``
+(:mod:`application.commands.edition`, registered here with the reports).
+
 Heavy libraries are imported inside the handlers, so ``roadsafe --help`` stays instant.
 """
 
@@ -21,6 +24,8 @@ import argparse
 import datetime as dt
 import os
 import sys
+
+from application.commands import edition
 
 __all__ = ["register"]
 
@@ -191,6 +196,8 @@ def register(subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: this machine only)")
     p.add_argument("--rebuild", action="store_true", help="rebuild the site first")
     p.set_defaults(func=_serve)
+
+    edition.register(subparsers)
 
 
 if __name__ == "__main__":  # pragma: no cover
