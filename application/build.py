@@ -251,6 +251,13 @@ def run_build(
     return result
 
 
+def _load_office_decisions(con, settings, campaign) -> None:
+    """The office's returns, excuses and cases (``$ROADSAFE_HOME/office/record.jsonl``) into ``ref.office_*``."""
+    from roadsafe.reftables import write_office_tables
+
+    write_office_tables(con, settings.home, campaign.code)
+
+
 def _build(settings, campaign, calendar, publish, unit_tests, full_refresh, log_file, started) -> BuildResult:
     from ingest.schema import ensure_raw_schema
     from roadsafe.reftables import write_reference
@@ -261,6 +268,7 @@ def _build(settings, campaign, calendar, publish, unit_tests, full_refresh, log_
     try:
         ensure_raw_schema(con, campaign)
         write_reference(con, campaign, calendar)
+        _load_office_decisions(con, settings, campaign)
     finally:
         con.close()
     timings["ref"] = round(time.perf_counter() - t, 3)

@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -47,9 +47,9 @@ from dashboards.tables import (
     to_html,
 )
 from dashboards.workbook import Sheet
-from roadsafe.wording import cn_numeral, local
+from roadsafe.wording import cn_moment, cn_numeral, local
 
-__all__ = ["BulletinData", "build_bulletin", "collect_bulletin", "indicator_section"]
+__all__ = ["BulletinData", "build_bulletin", "collect_bulletin", "indicator_section", "timeliness_frame"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class BulletinData:
     coverage: d.Coverage
     corrections: pl.DataFrame
     duban: tuple[dict, ...] = ()  # 督办单 issued up to the freeze
+    decisions: pl.DataFrame = field(default_factory=pl.DataFrame)  # 退回 / 已说明 since the last edition
 
 
 def collect_bulletin(con, meta: EditionMeta) -> BulletinData:
@@ -81,7 +82,39 @@ def collect_bulletin(con, meta: EditionMeta) -> BulletinData:
         coverage=d.read_coverage(con, [n], meta.cutoff, meta.until),
         corrections=corrections,
         duban=tuple(read_duban(con, meta.campaign.code, meta.until)),
+        decisions=d.read_office_decisions(con, meta.previous.until if meta.previous else None, meta.until),
     )
+
+
+def timeliness_frame(data: BulletinData, tz: str) -> pl.DataFrame:
+    """The 报送情况 table: this week's submissions not on time (未报, 逾期报送, 退回, 已说明 with the
+    office's reason), then the office's 退回 / 情况说明 decided since the last edition for earlier weeks.
+    Columns (formatted): unit_name, form_name, due, received, status."""
+    late = compliance_table_frame(data.compliance, tz)
+    comp = data.compliance.filter(~pl.col("on_time").fill_null(False)).sort(["unit_order", "form_code", "period_no"])
+    if "excused" in comp.columns and comp.height:
+        status = []
+        for rec, shown in zip(comp.iter_rows(named=True), late["status"].to_list(), strict=True):
+            if rec["excused"]:
+                shown = f"已说明：{rec['excuse_reason']}"
+            elif rec["returned"] and rec["received_at"] is None:
+                shown = f"退回：{rec['return_reason']}"
+            status.append(shown)
+        late = late.with_columns(pl.Series("status", status, dtype=pl.String))
+    shown_keys = {(r["form_code"], r["unit_id"], r["period_no"]) for r in comp.iter_rows(named=True)}
+    extra = {k: [] for k in late.columns}
+    for dec in data.decisions.iter_rows(named=True) if data.decisions.height else []:
+        if (dec["form_code"], dec["unit_id"], dec["period_no"]) in shown_keys:
+            continue
+        period = data.reference.period(dec["period_no"])
+        extra["unit_name"].append(dec["unit_name"])
+        extra["form_name"].append(f"{dec['form_code']} {dec['form_name'] or ''}（{period['label']}）")
+        extra["due"].append(cn_moment(local(period["due_at"], tz)))
+        extra["received"].append(f"{cn_moment(local(dec['decided_at'], tz))}办公室决定")
+        extra["status"].append(f"{dec['kind']}：{dec['reason']}")
+    if extra["status"]:
+        late = pl.concat([late, pl.DataFrame(extra, schema=late.schema)], how="vertical")
+    return late
 
 
 def indicator_section(reference: d.Reference, indicator_code: str) -> int | None:
@@ -236,7 +269,7 @@ def build_bulletin(data: BulletinData, meta: EditionMeta) -> Document:
     silent = sorted(set(data.tasks["task_no"].to_list()) - {q.task_no for q in all_quotes})
 
     # ---- 五、报送情况 and 六、数据更正说明
-    late = compliance_table_frame(data.compliance, tz)
+    late = timeliness_frame(data, tz)
     corrections = corrections_frame(data.corrections, ref.periods, tz)
 
     # ---- 下一步工作要求
@@ -248,8 +281,9 @@ def build_bulletin(data: BulletinData, meta: EditionMeta) -> Document:
         requirements.append(
             f"请{leads}对照任务清单，针对滞后、逾期事项逐项分析原因，明确整改措施和完成时限，确保按期完成。"
         )
-    if late.height:
-        units = "、".join(dict.fromkeys(late["unit_name"].to_list()))
+    blamed = late.filter(~pl.col("status").str.starts_with("已说明")) if late.height else late
+    if blamed.height:
+        units = "、".join(dict.fromkeys(blamed["unit_name"].to_list()))
         requirements.append(f"请{units}严格落实报送制度，按时报送报表，确保数据真实、准确、完整。")
     requirements.append(
         "各牵头单位要加强统筹调度，协作单位要主动配合，形成工作合力，推动专项整治各项任务落地见效。"
@@ -358,8 +392,14 @@ def _sheets(
                 for x in comp["received_at"].to_list()
             ],
             "情况": [
-                "按时" if ok else ("未报" if r is None else "逾期")
-                for ok, r in zip(comp["on_time"], comp["received_at"], strict=True)
+                "按时" if ok else ("已说明" if ex else "退回" if (rt and r is None) else "未报" if r is None else "逾期")
+                for ok, r, ex, rt in zip(
+                    comp["on_time"],
+                    comp["received_at"],
+                    comp["excused"] if "excused" in comp.columns else [False] * comp.height,
+                    comp["returned"] if "returned" in comp.columns else [False] * comp.height,
+                    strict=True,
+                )
             ],
         },
         schema={k: pl.String for k in ("报表", "单位", "应报时间", "报送时间", "情况")},

@@ -337,6 +337,36 @@ def condense_lead_reports(text: str | None) -> str | None:
     return "、".join(f"{k}{v}个" for k, v in counts.items())
 
 
+def read_unit_documents(con: duckdb.DuckDBPyConnection, occurrence: str) -> pl.DataFrame:
+    """The units' written documents of one occurrence (``YYYY-MM`` for the monthly 小结), one row per
+    responsible unit, received or not (``marts.fct_document_submissions``).
+
+    Columns: unit_id, unit_name, name (the document), due_at, received, on_time, minutes_late,
+    received_at (the first accepted), title, page_count, excerpt (of the current file; null when no text).
+    """
+    schema = {
+        "unit_id": pl.String, "unit_name": pl.String, "name": pl.String,
+        "due_at": pl.Datetime("us", "UTC"), "received": pl.Boolean, "on_time": pl.Boolean,
+        "minutes_late": pl.Int64, "received_at": pl.Datetime("us", "UTC"), "title": pl.String,
+        "page_count": pl.Int64, "excerpt": pl.String,
+    }  # fmt: skip
+    if not has_table(con, "marts", "fct_document_submissions"):
+        return pl.DataFrame(schema=schema)
+    frame = _frame(
+        con,
+        """
+        select x.unit_id, u.name as unit_name, x.oneoff_name as name, x.due_at, x.received, x.on_time,
+               x.minutes_late::bigint as minutes_late, x.first_received_at as received_at, x.title,
+               x.page_count::bigint as page_count, x.excerpt
+        from marts.fct_document_submissions x join ref.units u using (unit_id)
+        where x.occurrence = $o
+        order by u.sort_order, x.unit_id
+        """,
+        {"o": occurrence},
+    )
+    return frame.cast(schema) if frame.height else pl.DataFrame(schema=schema)
+
+
 def read_lead_reports(con: duckdb.DuckDBPyConnection, period_no: int) -> pl.DataFrame:
     """The lead units' own task-report (F9) words for a period, one row per (task, lead unit) that
     reported for that very period (older reports carried forward are left out).
@@ -381,7 +411,8 @@ def read_compliance(
 
     Columns: form_code, form_name, unit_id, unit_name, unit_kind, unit_order, period_no, due_at,
     received_at (first accepted submission, null when none), minutes_late, status
-    (``按时``/``逾期``/``未报``/...), on_time (bool), submitted (bool).
+    (``按时``/``逾期``/``未报``/...), on_time (bool), submitted (bool), returned / excused (bool: the
+    office's 退回 / 情况说明, decided by ``as_of``) with return_reason / excuse_reason.
 
     Parameters
     ----------
@@ -398,6 +429,11 @@ def read_compliance(
             f"then {received_sql} end)"
         )
     late_sql = "c.minutes_late" if "minutes_late" in cols else "null::integer"
+    decided = {}  # the office's 退回 / 已说明 (absent from snapshots built before them), as of the edition
+    for flag, at, why in (("returned", "returned_at", "return_reason"), ("excused", "excused_at", "excuse_reason")):
+        cut = "" if as_of is None else f" and c.{at} <= '{as_of.astimezone(dt.UTC).isoformat()}'::timestamptz"
+        decided[flag] = f"coalesce(c.{flag}{cut}, false)" if flag in cols else "false"
+        decided[why] = f"(case when {decided[flag]} then c.{why} end)" if flag in cols else "null::varchar"
     status_sql = "c.status" if "status" in cols else "null::varchar"
     where = ""
     if period_nos is not None:
@@ -413,7 +449,9 @@ def read_compliance(
                u.sort_order as unit_order, c.period_no, c.due_at,
                {received_sql} as received_at, {late_sql} as minutes_late, {status_sql}::varchar as status,
                ({received_sql} is not null and {received_sql} <= c.due_at) as on_time,
-               ({received_sql} is not null) as submitted
+               ({received_sql} is not null) as submitted,
+               {decided["returned"]} as returned, {decided["return_reason"]}::varchar as return_reason,
+               {decided["excused"]} as excused, {decided["excuse_reason"]}::varchar as excuse_reason
         from marts.fct_submission_compliance c
         join ref.forms f using (form_code)
         join ref.units u using (unit_id)
@@ -615,3 +653,59 @@ def read_ranking_weights(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def read_campaign_words(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     """(timezone, name) of the campaign in the snapshot."""
     return con.execute("select timezone, name from ref.campaign").fetchall()[0]
+
+
+# --------------------------------------------------------------------------- the office's decisions
+
+
+def read_office_decisions(
+    con: duckdb.DuckDBPyConnection, since: dt.datetime | None, until: dt.datetime
+) -> pl.DataFrame:
+    """The office's returns (退回) and excuses (情况说明) decided in ``(since, until]``, oldest first.
+
+    Columns: kind (``退回``/``已说明``), decision_id, form_code, form_name, unit_id, unit_name, unit_order,
+    period_no, reason, decided_at. Empty when the snapshot has no ``ref.office_*`` tables.
+    """
+    if not (has_table(con, "ref", "office_returns") and has_table(con, "ref", "office_excuses")):
+        return pl.DataFrame()
+    return _frame(
+        con,
+        """
+        with decided as (
+            select '退回' as kind, return_id as decision_id, form_code, unit_id, period_no, reason, decided_at
+            from ref.office_returns
+            union all
+            select '已说明', excuse_id, form_code, unit_id, period_no, reason, decided_at from ref.office_excuses
+        )
+        select d.kind, d.decision_id, d.form_code, f.name as form_name, d.unit_id, u.name as unit_name,
+               u.sort_order as unit_order, d.period_no, d.reason, d.decided_at
+        from decided d join ref.units u using (unit_id) left join ref.forms f using (form_code)
+        where d.decided_at <= $until and ($since is null or d.decided_at > $since)
+        order by d.decided_at, d.decision_id
+        """,
+        {"since": since, "until": until},
+    )
+
+
+def read_open_cases(con: duckdb.DuckDBPyConnection, as_of: dt.datetime) -> pl.DataFrame:
+    """Cases of the office's enforcement register (督办案件) open at ``as_of``, with their latest action.
+
+    Columns: case_id, unit_id, task_no, kind_name, title, opened_at, actions (count), last_action,
+    last_action_on. Empty when the snapshot has no ``ref.office_cases``.
+    """
+    if not (has_table(con, "ref", "office_cases") and has_table(con, "ref", "office_case_actions")):
+        return pl.DataFrame()
+    return _frame(
+        con,
+        """
+        select c.case_id, c.unit_id, c.task_no, c.kind_name, c.title, c.opened_at,
+               count(a.action_no) as actions, arg_max(a.action, a.action_no) as last_action,
+               max(a.on_date) as last_action_on
+        from ref.office_cases c
+        left join ref.office_case_actions a on a.case_id = c.case_id and a.decided_at <= $t
+        where c.opened_at <= $t and (c.closed_at is null or c.closed_at > $t)
+        group by all
+        order by c.case_id
+        """,
+        {"t": as_of},
+    )

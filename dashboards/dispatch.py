@@ -12,7 +12,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -23,7 +23,7 @@ from dashboards.narrative import BAD_STATUSES, base_context, stamp_text, value_p
 from dashboards.rendering import Document, render_template
 from dashboards.tables import build_dispatch_overview_table, build_dispatch_table, to_html
 from dashboards.workbook import Sheet
-from roadsafe.wording import cn_moment, local
+from roadsafe.wording import cn_date, cn_moment, local
 
 __all__ = ["DispatchData", "UnitDispatch", "build_dispatch", "collect_dispatch", "dispatch_items"]
 
@@ -40,6 +40,7 @@ class DispatchData:
     compliance: pl.DataFrame  # weeks 1..N, as of the edition
     upcoming: pl.DataFrame  # forms and one-offs due in the coming week
     coverage: d.Coverage
+    cases: pl.DataFrame = field(default_factory=pl.DataFrame)  # 督办案件 open at the edition's time
 
 
 def collect_dispatch(con, meta: EditionMeta) -> DispatchData:
@@ -52,6 +53,7 @@ def collect_dispatch(con, meta: EditionMeta) -> DispatchData:
         compliance=d.read_compliance(con, period_nos=list(range(1, n + 1)), as_of=meta.until),
         upcoming=d.read_expected_between(con, meta.issue_at, meta.issue_at + LOOKAHEAD),
         coverage=d.read_coverage(con, [n], meta.cutoff, meta.until),
+        cases=d.read_open_cases(con, meta.until),
     )
 
 
@@ -72,14 +74,15 @@ _EMPTY = {"category": pl.String, "item": pl.String, "deadline": pl.String, "situ
 
 
 def dispatch_items(data: DispatchData, meta: EditionMeta, unit_id: str) -> pl.DataFrame:
-    """The items of one unit: category (滞后事项 / 协办事项 / 指标滞后 / 缺报报表 / 逾期报送 / 下周到期),
-    item, deadline and situation."""
+    """The items of one unit: category (督办案件 / 滞后事项 / 协办事项 / 指标滞后 / 缺报报表 / 逾期报送 /
+    下周到期), item, deadline and situation. Open cases of the office's register come first, until 销号."""
     ref, tz = data.reference, meta.campaign.timezone
     rows: list[dict] = []
     roles = ref.task_units.filter(pl.col("unit_id") == unit_id)
     lead_tasks = roles.filter(pl.col("role") == "lead")["task_no"].to_list()
     co_tasks = roles.filter(pl.col("role") == "co")["task_no"].to_list()
     bad = list(BAD_STATUSES) + ["未启动"]
+    rows += _case_items(data, tz, unit_id)
     for task in data.tasks.sort("task_no").iter_rows(named=True):
         if task["task_no"] in lead_tasks and task["status"] in bad:
             category, item = "牵头任务", f"任务{task['task_no']} {task['title']}"
@@ -167,6 +170,27 @@ def dispatch_items(data: DispatchData, meta: EditionMeta, unit_id: str) -> pl.Da
                 }
             )
     return pl.DataFrame(rows, schema=_EMPTY) if rows else pl.DataFrame(schema=_EMPTY)
+
+
+def _case_items(data: DispatchData, tz: str, unit_id: str) -> list[dict]:
+    """The unit's open 督办案件: what, since when, the latest action."""
+    if not data.cases.height:
+        return []
+    rows = []
+    for c in data.cases.filter(pl.col("unit_id") == unit_id).iter_rows(named=True):
+        task = f"（任务{c['task_no']}）" if c["task_no"] is not None else ""
+        situation = "办理中，未销号"
+        if c["actions"]:
+            situation = f"已采取措施{c['actions']}项，最近：{cn_date(c['last_action_on'])}{c['last_action']}；未销号"
+        rows.append(
+            {
+                "category": "督办案件",
+                "item": f"{c['kind_name']}：{c['title']}{task}（案件{c['case_id']}）",
+                "deadline": f"{cn_moment(local(c['opened_at'], tz))}立案",
+                "situation": situation,
+            }
+        )
+    return rows
 
 
 def _units(data: DispatchData) -> list[tuple[str, str]]:

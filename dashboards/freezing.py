@@ -25,7 +25,11 @@ MART_TABLES = (
     "fct_submission_compliance",
     "rpt_monthly_ranking",
     "rpt_ranking_breakdown",
+    "fct_document_submissions",
 )
+
+# Marts added after snapshots were first published: an older snapshot without them still freezes.
+_OPTIONAL_MARTS = ("fct_document_submissions",)
 
 # Reference tables copied whole into a frozen snapshot (the campaign definition as it stood).
 _REF_TABLES = (
@@ -41,6 +45,11 @@ _REF_TABLES = (
     "expected_submissions",
     "oneoffs",
     "ranking_weights",
+    # the office's decisions and enforcement register (roadsafe.office_record), read as of the edition
+    "office_returns",
+    "office_excuses",
+    "office_cases",
+    "office_case_actions",
 )
 
 
@@ -97,9 +106,18 @@ def freeze_snapshot(published: Path, target: Path, scope: SnapshotScope) -> dict
             "fct_submission_compliance": period_filter,
             "rpt_monthly_ranking": month_filter,
             "rpt_ranking_breakdown": month_filter,
+            # the units' documents due up to the edition's month (or its period's month)
+            "fct_document_submissions": "month <= "
+            + (
+                f"'{_month_literal(scope.max_month)}'"
+                if scope.max_month is not None
+                else f"(select max(month) from ref.periods where period_no <= {int(scope.max_period)})"
+            ),
         }
         for table in MART_TABLES:
             if not has_table(con, "marts", table, "pub"):
+                if table in _OPTIONAL_MARTS:  # a snapshot built before the mart existed: shown as none
+                    continue
                 raise LookupError(f"已发布的数据快照中缺少 marts.{table}：请先运行 roadsafe build。")
             con.execute(
                 f"create table marts.{table} as select * from pub.marts.{table} where {filters[table]}"

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from roadsafe.campaign import COUNTIES, Campaign
 from roadsafe.workcalendar import WorkCalendar
 
-__all__ = ["REF_TABLES", "reference_rows", "write_reference"]
+__all__ = ["OFFICE_TABLES", "REF_TABLES", "reference_rows", "write_office_tables", "write_reference"]
 
 # table -> ((column, DuckDB type), ...) in column order. The first columns form the grain.
 REF_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -157,6 +157,56 @@ REF_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("unit_id", "varchar"),
         ("name", "varchar"),
         ("due_at", "timestamptz"),
+    ),
+}
+
+# The office's decisions (roadsafe.office_record), loaded by the build after the definition. Grain first.
+OFFICE_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "office_returns": (
+        ("return_id", "varchar"),
+        ("submission_id", "varchar"),
+        ("form_code", "varchar"),
+        ("unit_id", "varchar"),
+        ("period_no", "integer"),
+        ("reason", "varchar"),
+        ("decided_by", "varchar"),
+        ("decided_at", "timestamptz"),
+    ),
+    "office_excuses": (
+        ("excuse_id", "varchar"),
+        ("form_code", "varchar"),
+        ("unit_id", "varchar"),
+        ("period_no", "integer"),
+        ("reason", "varchar"),
+        ("decided_by", "varchar"),
+        ("decided_at", "timestamptz"),
+    ),
+    "office_cases": (
+        ("case_id", "varchar"),
+        ("unit_id", "varchar"),
+        ("task_no", "integer"),
+        ("case_kind", "varchar"),
+        ("kind_name", "varchar"),
+        ("source", "varchar"),
+        ("source_ref", "varchar"),
+        ("title", "varchar"),
+        ("reason", "varchar"),
+        ("opened_by", "varchar"),
+        ("opened_at", "timestamptz"),
+        ("closed_by", "varchar"),
+        ("closed_at", "timestamptz"),
+        ("close_note", "varchar"),
+        ("evidence_name", "varchar"),
+        ("evidence_sha256", "varchar"),
+    ),
+    "office_case_actions": (
+        ("case_id", "varchar"),
+        ("action_no", "integer"),
+        ("action", "varchar"),
+        ("on_date", "date"),
+        ("note", "varchar"),
+        ("decided_by", "varchar"),
+        ("decided_at", "timestamptz"),
     ),
 }
 
@@ -340,7 +390,7 @@ def _arrow_table(table: str, rows: Sequence[tuple]):
     import pyarrow as pa
 
     fields = []
-    for name, sql in REF_TABLES[table]:
+    for name, sql in {**REF_TABLES, **OFFICE_TABLES}[table]:
         if sql == "timestamptz":
             typ = pa.timestamp("us", tz="UTC")
         elif sql == "varchar[]":
@@ -355,9 +405,9 @@ def _arrow_table(table: str, rows: Sequence[tuple]):
     )
 
 
-def _ddl(table: str) -> str:
-    cols = ", ".join(f'"{name}" {sql}' for name, sql in REF_TABLES[table])
-    return f"create or replace table ref.{table} ({cols})"
+def _ddl(table: str, verb: str = "create or replace table") -> str:
+    cols = ", ".join(f'"{name}" {sql}' for name, sql in {**REF_TABLES, **OFFICE_TABLES}[table])
+    return f"{verb} ref.{table} ({cols})"
 
 
 def write_reference(
@@ -394,6 +444,37 @@ def write_reference(
                 finally:
                     con.unregister("_ref_rows")
             counts[f"ref.{name}"] = len(rows[name])
+        for name in OFFICE_TABLES:  # dbt always finds them; write_office_tables fills them
+            con.execute(_ddl(name, "create table if not exists"))
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return counts
+
+
+def write_office_tables(con, home, campaign_code: str) -> dict[str, int]:
+    """Rewrite the ``ref.office_*`` tables from the office's record under ``home`` (one transaction).
+
+    Returns ``{"ref.<table>": row count}``.
+    """
+    from roadsafe.office_record import OfficeRecord, decision_rows
+
+    rows = decision_rows(OfficeRecord(home).entries(campaign_code))
+    counts = {}
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists ref")
+        for name, columns in OFFICE_TABLES.items():
+            con.execute(_ddl(name))
+            tuples = [tuple(r[c] for c, _ in columns) for r in rows[name]]
+            if tuples:
+                con.register("_ref_rows", _arrow_table(name, tuples))
+                try:
+                    con.execute(f"insert into ref.{name} select * from _ref_rows")
+                finally:
+                    con.unregister("_ref_rows")
+            counts[f"ref.{name}"] = len(tuples)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

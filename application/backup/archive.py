@@ -203,6 +203,7 @@ def backup(
         reports = list(_tree(settings.reports))
         # the office's own data: its contacts (personal data) and the campaigns it imported
         office = [*_tree(settings.home / "contacts"), *_tree(settings.home / "campaigns")]
+        office += list(_tree(settings.home / "office"))  # its decisions and evidence (roadsafe.office_record)
         for path in receipts + landed + reports + office:
             rel = path.relative_to(settings.home).as_posix()
             optional = path.is_relative_to(settings.reports)

@@ -64,6 +64,8 @@ def rebuild_from_landing(
     scratch.mkdir(parents=True)
     work = Settings(home=scratch, campaign_code=settings.campaign_code)
     (scratch / "landing").symlink_to(settings.landing.resolve(), target_is_directory=True)
+    if (settings.home / "office").is_dir():  # the office's decisions (returns, excuses) shape the figures too
+        (scratch / "office").symlink_to((settings.home / "office").resolve(), target_is_directory=True)
     problems: list[str] = []
     lines: list[str] = []
     kept = False

@@ -276,6 +276,8 @@ def _live_mode(rel: PurePosixPath) -> int:
     zone stores them), everything else is the owner's alone (0600). The archive's own modes are ignored."""
     if rel.parts[0] == "landing" and rel.parts[1] != "receipts":
         return 0o400
+    if rel.parts[:2] == ("office", "evidence"):  # the office's evidence files, stored read-only like originals
+        return 0o400
     return 0o600
 
 

@@ -1,6 +1,8 @@
 -- Every accepted submission of the active campaign, numbered per (form, unit, period) in order of
 -- arrival. The latest accepted one is current and counts in the figures; earlier ones stay on record.
 -- superseded_by / replaces: the next / previous accepted version of the same (form, unit, period).
+-- A file the office returned (退回, ref.office_returns) does not count, nor any earlier version it had
+-- replaced: the (form, unit, period) has no figures until a file received after the returned one.
 
 with
 
@@ -12,6 +14,10 @@ campaign as (
     select * from {{ ref('stg_ref__campaign') }}
 ),
 
+office_returns as (
+    select * from {{ ref('stg_ref__office_returns') }}
+),
+
 accepted as (
     select submissions.*
     from submissions
@@ -21,6 +27,27 @@ accepted as (
         and submissions.form_code is not null
         and submissions.unit_id is not null
         and submissions.period_no is not null
+),
+
+returned_upto as (
+    select
+        accepted.form_code,
+        accepted.unit_id,
+        accepted.period_no,
+        max(accepted.received_at) as returned_upto,
+    from accepted
+    inner join office_returns on accepted.submission_id = office_returns.submission_id
+    group by accepted.form_code, accepted.unit_id, accepted.period_no
+),
+
+counted as (
+    select accepted.*
+    from accepted
+    left join returned_upto
+        on accepted.form_code = returned_upto.form_code
+        and accepted.unit_id = returned_upto.unit_id
+        and accepted.period_no = returned_upto.period_no
+    where returned_upto.returned_upto is null or accepted.received_at > returned_upto.returned_upto
 ),
 
 numbered as (
@@ -36,7 +63,7 @@ numbered as (
         count(*) over (partition by form_code, unit_id, period_no) as versions,
         lead(submission_id) over version_order as superseded_by,
         lag(submission_id) over version_order as replaces,
-    from accepted
+    from counted
     window version_order as (partition by form_code, unit_id, period_no order by received_at, submission_id)
 ),
 

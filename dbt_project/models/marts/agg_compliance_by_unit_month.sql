@@ -18,6 +18,8 @@ totals as (
         sum(on_time_count)::bigint as on_time_count,
         sum(late_count)::bigint as late_count,
         sum(missing_count)::bigint as missing_count,
+        sum(excused_count)::bigint as excused_count,
+        sum(returned_count)::bigint as returned_count,
         max(max_minutes_late) as max_minutes_late,
         sum(attempts) as attempts,
         sum(rejected_attempts) as rejected_attempts,

@@ -1,4 +1,5 @@
--- Submission compliance per unit and period: expected, received, on time, late, missing, attempts.
+-- Submission compliance per unit and period: expected, received, on time, late, missing, excused (已说明),
+-- returned (退回, among the missing), attempts.
 
 with
 
@@ -20,6 +21,8 @@ totals as (
         count(*) filter (where on_time) as on_time_count,
         count(*) filter (where is_late) as late_count,
         count(*) filter (where missing) as missing_count,
+        count(*) filter (where excused) as excused_count,
+        count(*) filter (where returned) as returned_count,
         max(minutes_late) as max_minutes_late,
         sum(attempts) as attempts,
         sum(rejected_attempts) as rejected_attempts,
@@ -40,6 +43,8 @@ final as (
         totals.on_time_count,
         totals.late_count,
         totals.missing_count,
+        totals.excused_count,
+        totals.returned_count,
         totals.max_minutes_late,
         totals.attempts,
         totals.rejected_attempts,

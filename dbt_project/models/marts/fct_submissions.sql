@@ -10,6 +10,9 @@
 --                      accepted files only, in order of arrival per (form, unit, period)
 --                      (int_submissions_ranked): the current one counts in the figures; replaces is the
 --                      accepted file it took over from (a correction), superseded_by the one that took over
+--   returned_at, return_reason
+--                      the office returned this file (退回, ref.office_returns): it and the versions before
+--                      it do not count (no version_no) until a later file comes
 
 with
 
@@ -27,6 +30,10 @@ versions as (
 
 periods as (
     select * from {{ ref('stg_ref__periods') }}
+),
+
+office_returns as (
+    select * from {{ ref('stg_ref__office_returns') }}
 ),
 
 final as (
@@ -51,10 +58,13 @@ final as (
         submissions.size_bytes,
         submissions.channel,
         submissions.receipt_id,
+        office_returns.returned_at,
+        office_returns.return_reason,
     from submissions
     inner join campaign on submissions.campaign_code = campaign.campaign_code
     left join versions on submissions.submission_id = versions.submission_id
     left join periods on submissions.period_no = periods.period_no
+    left join office_returns on submissions.submission_id = office_returns.submission_id
 )
 
 select * from final

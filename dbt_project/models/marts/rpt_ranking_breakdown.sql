@@ -8,8 +8,9 @@
 --                 已完成 → 1, 数据缺报 → 0, otherwise min(actual / expected, 1) (0 when unknown);
 --               department (and a county without indicators): each task it leads, 1 when the task is
 --                 已完成 or 正常推进, else 0. Items weigh the same.
---   timeliness  per form: expected submissions of the month's periods received on time / expected;
---               forms weigh by their number of expected submissions.
+--   timeliness  per form: expected submissions of the month's periods received on time or excused by the
+--               office (已说明, ref.office_excuses) / expected; forms weigh by their number of expected
+--               submissions. A returned file (退回) not yet resubmitted counts as missing.
 --   quality     per form: accepted attempts / (accepted + rejected attempts), i.e. 1 - rejection rate;
 --               forms weigh by their attempts.
 -- A component without any item (nothing expected, nothing sent) scores 0, shown as item "—".
@@ -171,10 +172,15 @@ timeliness_items as (
         compliance.form_code as item,
         compliance.form_code || ' ' || any_value(forms.form_name) as item_label,
         count(*) * 1.0 as item_weight,
-        count(*) filter (where compliance.on_time) / count(*) as value,
+        count(*) filter (where compliance.on_time or compliance.excused) / count(*) as value,
         '应报' || count(*) || '份，按时' || count(*) filter (where compliance.on_time)
         || '份，迟报' || count(*) filter (where compliance.is_late)
-        || '份，缺报' || count(*) filter (where compliance.missing) || '份' as detail,
+        || '份，缺报' || count(*) filter (where compliance.missing) || '份'
+        || case when count(*) filter (where compliance.returned) > 0
+            then '（其中退回未重报' || count(*) filter (where compliance.returned) || '份）' else '' end
+        || case when count(*) filter (where compliance.excused) > 0
+            then '，已说明' || count(*) filter (where compliance.excused) || '份（按按时计）' else '' end
+            as detail,
     from population
     inner join compliance
         on population.unit_id = compliance.unit_id

@@ -1,3 +1,4 @@
+-- Every submission attempt of a form (documents: stg_raw__documents).
 with
 
 source as (
@@ -27,6 +28,8 @@ renamed as (
         cast(error_count as integer) as error_count,
         cast(warning_count as integer) as warning_count,
     from source
+    -- written documents (raw.documents) have no rows of figures: they are read through stg_raw__documents
+    where submission_id not in (select submission_id from {{ source('raw', 'documents') }})
 )
 
 select * from renamed
