@@ -1,7 +1,9 @@
-"""CSV-ready rows from the published snapshot: indicator values as of a date, and the monthly ranking.
+"""CSV-ready rows from the published snapshot: indicator values as of a date, and the monthly ranking
+(a closed month as issued).
 
 Both read ``$ROADSAFE_HOME/published/warehouse.duckdb`` read-only (never the live warehouse, which a build
-or an ingest may hold). Numbers are written the way the office reads them: rates as fractions (0.95),
+or an ingest may hold); a closed month's ranking comes from its issued edition's frozen snapshot
+(:mod:`dashboards.closed_months`). Numbers are written the way the office reads them: rates as fractions (0.95),
 counts as plain numbers, unknown as an empty cell.
 
 Examples
@@ -22,12 +24,10 @@ from roadsafe.warehouse import open_snapshot
 __all__ = ["INDICATOR_COLUMNS", "RANKING_COLUMNS", "export_indicators", "export_ranking"]
 
 INDICATOR_COLUMNS = ["indicator", "unit", "week", "actual", "target", "expected", "status"]
-RANKING_COLUMNS = ["rank", "unit", "score", "rank_change"]
+RANKING_COLUMNS = ["rank", "unit", "score", "rank_change", "note"]
 
 _RATE_DIGITS = 4
 _COUNT_DIGITS = 2
-
-
 
 
 def _number(value: float | None, kind: str) -> float | int | None:
@@ -90,8 +90,10 @@ def export_ranking(settings, month: str, scope: str) -> list[dict]:
     -------
     list of dict
         Keys :data:`RANKING_COLUMNS`: rank (shared on ties), the unit's name, score (0-100, 2 decimals),
-        rank change against the previous month (positive = moved up; empty in the first month). Ordered
-        by rank, then the units.yml order.
+        rank change against the previous month (positive = moved up; empty in the first month), note. A
+        closed month (its 工作排名 issued) gives the issued figures, and ``note`` says 此后补报，变动见下期
+        with the later figure for a unit whose data changed since (:mod:`dashboards.closed_months`).
+        Ordered by rank, then the units.yml order.
 
     Raises
     ------
@@ -102,25 +104,30 @@ def export_ranking(settings, month: str, scope: str) -> list[dict]:
         raise ValueError(f"月份“{month}”格式不对，应写成 YYYY-MM（例如 2022-05）。")
     if scope not in ("county", "department"):
         raise ValueError(f"排名范围“{scope}”不存在，应为 county（县区）或 department（市直部门）。")
+    import polars as pl
+
+    from dashboards.closed_months import later_text, month_ranking
+
     con = open_snapshot(settings.published)
     try:
-        rows = con.execute(
-            """
-            select rank, unit_name, score, rank_change
-            from marts.rpt_monthly_ranking
-            where month = ? and scope = ?
-            order by rank, unit_sort_order
-            """,
-            [month, scope],
-        ).fetchall()
+        figures = month_ranking(settings, con, month)
+        order = dict(con.execute("select unit_id, sort_order from ref.units").fetchall())
     finally:
         con.close()
+    table = figures.ranking
+    if table.height == 0:
+        return []
+    rows = sorted(
+        table.filter(pl.col("scope") == scope).iter_rows(named=True),
+        key=lambda r: (r["rank"], order.get(r["unit_id"], 0)),
+    )
     return [
         {
-            "rank": int(rank),
-            "unit": unit,
-            "score": _number(score, "count"),
-            "rank_change": None if change is None else int(change),
+            "rank": int(r["rank"]),
+            "unit": r["unit_name"],
+            "score": _number(r["score"], "count"),
+            "rank_change": None if r["rank_change"] is None else int(r["rank_change"]),
+            "note": later_text(r),
         }
-        for rank, unit, score, change in rows
+        for r in rows
     ]

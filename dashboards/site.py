@@ -32,6 +32,7 @@ import polars as pl
 
 from dashboards import data as d
 from dashboards.charts import build_trend_chart
+from dashboards.closed_months import MARK, later_text, month_ranking, ranking_history
 from dashboards.edition_meta import KINDS
 from dashboards.editions import STEMS, list_editions
 from dashboards.formatting import fmt_change, fmt_deadline, fmt_target, fmt_value, issue_label
@@ -65,6 +66,7 @@ class SiteData:
     ranking_month: str | None
     ranking: pl.DataFrame
     ranking_history: pl.DataFrame
+    ranking_note: str
     lead_reports: pl.DataFrame
     timezone: str
     campaign_name: str
@@ -82,17 +84,26 @@ def current_period(reference: d.Reference, as_of: dt.datetime) -> int:
     return max(due) if due else int(reference.periods["period_no"].min())
 
 
-def collect_site(con, as_of: dt.datetime) -> SiteData:
-    """Read the site's data from the published snapshot."""
+def collect_site(con, as_of: dt.datetime, settings=None) -> SiteData:
+    """Read the site's data from the published snapshot.
+
+    With ``settings``, the ranking of every closed month is its issued edition's
+    (:mod:`dashboards.closed_months`); without, the live snapshot's."""
     ref = d.read_reference(con)
     n = current_period(ref, as_of)
     due_months = d.read_ranking_months(con, as_of)
     month = due_months[-1] if due_months else None
-    history = (
-        pl.concat([d.read_ranking(con, m).with_columns(pl.lit(m).alias("month")) for m in due_months])
-        if due_months
-        else pl.DataFrame()
-    )
+    if settings is not None:
+        latest = month_ranking(settings, con, month)
+        ranking, note = latest.ranking, latest.note
+        history = ranking_history(settings, con, due_months)
+    else:
+        ranking, note = d.read_ranking(con, month) if month else pl.DataFrame(), ""
+        history = (
+            pl.concat([d.read_ranking(con, m).with_columns(pl.lit(m).alias("month")) for m in due_months])
+            if due_months
+            else pl.DataFrame()
+        )
     tz, name = d.read_campaign_words(con)
     return SiteData(
         reference=ref,
@@ -101,8 +112,9 @@ def collect_site(con, as_of: dt.datetime) -> SiteData:
         tasks=d.read_task_status(con, upto=n),
         compliance=d.read_compliance(con, period_nos=list(range(1, n + 1)), as_of=as_of),
         ranking_month=month,
-        ranking=d.read_ranking(con, month) if month else pl.DataFrame(),
+        ranking=ranking,
         ranking_history=history,
+        ranking_note=note,
         lead_reports=d.read_lead_reports(con, n),
         timezone=tz,
         campaign_name=name,
@@ -280,6 +292,7 @@ def _unit_page(data: SiteData, unit: dict) -> str:
             .map_elements(fmt_change, return_dtype=pl.String, skip_nulls=False)
             .alias("change"),
             pl.col("score").map_elements(lambda v: f"{v:.2f}", return_dtype=pl.String).alias("score_text"),
+            _later_column(ranks),
         )
     return _render(
         "site_unit.html.j2",
@@ -330,12 +343,48 @@ def _unit_page(data: SiteData, unit: dict) -> str:
         else "",
         ranks=_status_table(
             ranks,
-            {"month_text": "月份", "score_text": "得分", "rank": "排名", "change": "变化"},
+            {"month_text": "月份", "score_text": "得分", "rank": "排名", "change": "变化", "later": "备注"},
             f"unit-{unit_id}-ranks",
         )
         if ranks.height
         else "",
     )
+
+
+def _changed(table: pl.DataFrame) -> pl.Expr:
+    return pl.col("changed_since").fill_null(False) if "changed_since" in table.columns else pl.lit(False)
+
+
+def _marked_names(table: pl.DataFrame) -> pl.DataFrame:
+    """The issued table with :data:`~dashboards.closed_months.MARK` after a unit whose data changed since."""
+    return table.with_columns(
+        pl.when(_changed(table))
+        .then(pl.col("unit_name") + MARK)
+        .otherwise(pl.col("unit_name"))
+        .alias("unit_name")
+    )
+
+
+def _later_column(ranks: pl.DataFrame) -> pl.Expr:
+    """备注 of a month's row on a unit page: the later figure of a closed month whose data changed since."""
+    if "changed_since" not in ranks.columns:
+        return pl.lit("").alias("later")
+    return (
+        pl.struct("changed_since", "later_score", "later_rank")
+        .map_elements(later_text, return_dtype=pl.String)
+        .alias("later")
+    )
+
+
+def _later_notes(table: pl.DataFrame) -> str:
+    """One line per marked unit under a closed month's table: its issued and later figures."""
+    from markupsafe import escape
+
+    lines = [
+        f"<li>{escape(r['unit_name'])}{MARK}：印发时{r['score']:.2f}分、第{r['rank']}名，{escape(later_text(r))}</li>"
+        for r in table.filter(_changed(table)).iter_rows(named=True)
+    ]
+    return f'<ul class="later-notes">{"".join(lines)}</ul>' if lines else ""
 
 
 def build_site(settings, *, as_of: dt.datetime | None = None, out: Path | None = None) -> Path:
@@ -344,7 +393,7 @@ def build_site(settings, *, as_of: dt.datetime | None = None, out: Path | None =
     as_of = as_of or dt.datetime.now(dt.UTC)
     con = open_snapshot(settings.published)
     try:
-        data = collect_site(con, as_of)
+        data = collect_site(con, as_of, settings)
     finally:
         con.close()
     ref, n = data.reference, data.period_no
@@ -379,16 +428,12 @@ def build_site(settings, *, as_of: dt.datetime | None = None, out: Path | None =
             table = data.ranking.filter(pl.col("scope") == scope).sort("rank")
             if table.height:
                 bottom = ref.bottom_marked if ref.bottom_marked is not None else 3
-                ranking_tables.append(
-                    {
-                        "name": scope_name,
-                        "html": to_html(
-                            build_ranking_table(
-                                table, table_id=f"site-rank-{scope}", marked=bottom_of(table, bottom)
-                            )
-                        ),
-                    }
+                html = to_html(
+                    build_ranking_table(
+                        _marked_names(table), table_id=f"site-rank-{scope}", marked=bottom_of(table, bottom)
+                    )
                 )
+                ranking_tables.append({"name": scope_name, "html": html + _later_notes(table)})
     overview = tasks_now.with_columns(
         pl.col("deadline").map_elements(fmt_deadline, return_dtype=pl.String).alias("deadline_text")
     )
@@ -401,6 +446,7 @@ def build_site(settings, *, as_of: dt.datetime | None = None, out: Path | None =
         kinds=[_KIND_NAMES[k] for k in KINDS],
         ranking_month=cn_month(data.ranking_month) if data.ranking_month else None,
         ranking_tables=ranking_tables,
+        ranking_note=data.ranking_note if ranking_tables else "",
         tasks=list(overview.iter_rows(named=True)),
         tasks_table=_status_table(
             overview,
@@ -417,6 +463,9 @@ def build_site(settings, *, as_of: dt.datetime | None = None, out: Path | None =
         generated=cn_date(local(as_of, data.timezone)),
     )
     (staging / "index.html").write_text(index, encoding="utf-8")
+    from dashboards.leaders.export import write_leaders  # the leaders' pages, for offline reading
+
+    write_leaders(settings, data, staging / "leaders", as_of)
     if out.exists():
         shutil.rmtree(out)
     staging.rename(out)

@@ -57,9 +57,9 @@ def test_export_ranking_rows(built):
     assert list(rows[0]) == RANKING_COLUMNS
     assert rows[:3] == [
         # the scenario's scores (test_dbt_models): I12 is information only, 7 scored indicators
-        {"rank": 1, "unit": "湖口县", "score": 31.14, "rank_change": None},
-        {"rank": 2, "unit": "浔阳区", "score": 29.14, "rank_change": None},
-        {"rank": 3, "unit": "德安县", "score": 25.71, "rank_change": None},
+        {"rank": 1, "unit": "湖口县", "score": 31.14, "rank_change": None, "note": ""},
+        {"rank": 2, "unit": "浔阳区", "score": 29.14, "rank_change": None, "note": ""},
+        {"rank": 3, "unit": "德安县", "score": 25.71, "rank_change": None, "note": ""},
     ]
     assert [r["rank"] for r in rows[3:12]] == [4] * 9
     may = {r["unit"]: r for r in export_ranking(built.settings, "2022-05", "county")}
@@ -95,7 +95,7 @@ def test_cli_exports_csv(built):
     } in rows
     out = _cli("--home", home, "export", "ranking", "--month", "2022-04", "--scope", "department")
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[:2] == ["rank,unit,score,rank_change", "1,市交通运输局,52.38,"]
+    assert out.stdout.splitlines()[:2] == ["rank,unit,score,rank_change,note", "1,市交通运输局,52.38,,"]
 
 
 def test_snapshot_is_a_readable_copy(built):
