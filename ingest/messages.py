@@ -1,9 +1,10 @@
 """Every message ingestion gives back, in official-register Chinese.
 
-A message names where the problem is — file, sheet, the row number as the submitter sees it in Excel, the
-column header as written in the file — and the value, and says how to fix it::
+A message names where the problem is — file, sheet, the row number as the submitter sees it in Excel with
+the row's key (its county, task or record, see :func:`row_label`), the column header as written in the
+file — and the value, and says how to fix it::
 
-    文件“F1.xlsx”工作表“Sheet1”第7行“已检验数”列：数值“abc”无法识别，请填写不小于0的整数（如 1234）。
+    文件“F1.xlsx”工作表“Sheet1”第7行（德安县）“已检验数”列：数值“abc”无法识别，请填写不小于0的整数（如 1234）。
 
 Errors reject the file; warnings are recorded and the file is accepted. All wording lives here so that it
 is consistent and tests can pin it.
@@ -12,9 +13,10 @@ is consistent and tests can pin it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from roadsafe.campaign.model import ColumnDef
+from roadsafe.campaign.model import ColumnDef, FormDef
 
 __all__ = [
     "ERROR",
@@ -24,7 +26,9 @@ __all__ = [
     "cell_problem",
     "describe_value",
     "join_cn",
+    "label_columns",
     "printable",
+    "row_label",
     "shown_name",
 ]
 
@@ -110,12 +114,12 @@ class Place:
     file: str
     sheet: str | None = None
 
-    def prefix(self, row_no: int | None = None, header: str | None = None) -> str:
+    def prefix(self, row_no: int | None = None, header: str | None = None, label: str | None = None) -> str:
         out = f"文件“{shown_name(self.file)}”"
         if self.sheet:
             out += f"工作表“{shown_name(self.sheet)}”"
         if row_no is not None:
-            out += f"第{row_no}行"
+            out += f"第{row_no}行" + (f"（{label}）" if label else "")
         if header:
             out += f"“{shown_name(header)}”列"
         return out + "："
@@ -125,16 +129,72 @@ class Place:
         return Message(severity, self.prefix() + body, self.sheet, None, header, None)
 
     def cell(
-        self, row_no: int | None, header: str | None, value: object, body: str, severity: str = ERROR
+        self,
+        row_no: int | None,
+        header: str | None,
+        value: object,
+        body: str,
+        severity: str = ERROR,
+        label: str | None = None,
     ) -> Message:
+        """A message about one cell; ``label`` names the row beside its number (see :func:`row_label`)."""
         return Message(
             severity,
-            self.prefix(row_no, header) + body,
+            self.prefix(row_no, header, label) + body,
             self.sheet,
             row_no,
             header,
             None if value is None else describe_value(value),
         )
+
+
+# --------------------------------------------------------------------------- row labels
+
+_LABEL_MAX = 20
+_TASK_NO = re.compile(r"\D{0,4}?0*([0-9]{1,4})\D{0,2}")
+
+
+def label_columns(form: FormDef) -> list[str]:
+    """The columns that name a row of ``form`` (read by :func:`row_label`): the county of a county table,
+    the task number of a task table; for a ledger its key (隐患编号) and, for a row without one, its
+    location (the county and the first text column, e.g. 道路名称)."""
+    if form.grain != "record":
+        return [form.key_column]
+    where = next((c.key for c in form.columns if c.type == "text" and c.key != form.key_column), None)
+    return list(dict.fromkeys(k for k in (form.key_column, form.county_column, where) if k))
+
+
+def row_label(form: FormDef, values: Mapping[str, object], column: str | None = None) -> str | None:
+    """How a message names a row beside its number, from the row's cells as written (``values`` by column
+    key): ``德安县`` (a county row), ``任务7`` (a task row), ``H-012`` (a ledger row's key) or, when the
+    key is empty, its location ``浔阳区 长虹大道``. The cell the message is about (``column``) does not
+    name its own row (the message quotes it already); None when nothing names the row.
+
+    Examples
+    --------
+    >>> from roadsafe.campaign.model import ColumnDef, FormDef
+    >>> f9 = FormDef(name="t", submitters=[], grain="task", key_column="task_no",
+    ...              columns=[ColumnDef(key="task_no", header="任务序号", type="task")])
+    >>> row_label(f9, {"task_no": "第7项"}), row_label(f9, {"task_no": "7"}, column="task_no")
+    ('任务7', None)
+    """
+
+    def text(key: str) -> str:
+        value = values.get(key) if key != column else None
+        return describe_value(value).strip() if value is not None else ""
+
+    keys = label_columns(form)
+    key = text(keys[0])
+    if form.grain == "task" and key:
+        number = _TASK_NO.fullmatch(key)
+        label = f"任务{number.group(1)}" if number else f"任务“{key}”"
+    elif key or form.grain != "record":
+        label = key
+    else:
+        label = " ".join(t for t in (text(k) for k in keys[1:]) if t)
+    if len(label) > _LABEL_MAX:
+        label = label[: _LABEL_MAX - 1] + "…"
+    return label or None
 
 
 # --------------------------------------------------------------------------- cell problems

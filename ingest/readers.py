@@ -33,7 +33,8 @@ from ingest.headers import (
     classify_rows,
     find_header,
 )
-from ingest.messages import Place, shown_name
+from ingest.messages import Place, label_columns, row_label, shown_name
+from roadsafe.campaign.model import FormDef
 
 __all__ = ["FormNotRecognised", "ParsedTable", "UnreadableFile", "parse_file"]
 
@@ -317,12 +318,22 @@ def _data_rows(grid: Grid, match: HeaderMatch):
     return footer, skipped, rows
 
 
-def _check_cells(name: str, grid: Grid, match: HeaderMatch, footer: int | None, skipped, rows) -> None:
+def _check_cells(
+    name: str, grid: Grid, match: HeaderMatch, footer: int | None, skipped, rows, form: FormDef
+) -> None:
     """Refuse the file when a cell of the table holds more than Excel can (a cell of megabytes comes from no
     spreadsheet), or a formula whose result the file does not carry (the cell would read as empty)."""
     import pyarrow.compute as pc
 
     place = Place(name, grid.sheet)
+
+    def where(row: int, key: str) -> str:
+        """The message's place: the row named by its key cells (see ingest.messages.row_label)."""
+        at = pc.index(rows.column("source_row"), row).as_py()
+        keys = [k for k in label_columns(form) if k in rows.column_names] if at >= 0 else []
+        label = row_label(form, {k: rows.column(k)[at].as_py() for k in keys}, key)
+        return place.prefix(row, match.headers[key], label)
+
     for key in match.columns:
         column = rows.column(key)
         if column.null_count == len(column):
@@ -333,7 +344,7 @@ def _check_cells(name: str, grid: Grid, match: HeaderMatch, footer: int | None, 
             at = pc.index(pc.greater(lengths, MAX_CELL_CHARS), True).as_py()
             row = rows.column("source_row")[at].as_py()
             raise UnreadableFile(
-                f"{place.prefix(row, match.headers[key])}内容过长（{longest} 个字符），超过了 Excel 单元格最多 "
+                f"{where(row, key)}内容过长（{longest} 个字符），超过了 Excel 单元格最多 "
                 f"{MAX_CELL_CHARS} 个字符的上限，请核对该单元格的内容后重新报送。",
                 grid.sheet,
                 row,
@@ -353,7 +364,7 @@ def _check_cells(name: str, grid: Grid, match: HeaderMatch, footer: int | None, 
     if not cells:
         return
     row, col = cells[0]
-    text = f"{place.prefix(row, match.headers[by_column[col]])}单元格是公式，但文件中没有保存公式的计算结果，无法读取数值"
+    text = f"{where(row, by_column[col])}单元格是公式，但文件中没有保存公式的计算结果，无法读取数值"
     if len(cells) > 1:
         examples = "、".join(f"第{r}行“{shown_name(match.headers[by_column[c]])}”列" for r, c in cells[1:4])
         more = "等" if len(cells) > 4 else ""
@@ -370,7 +381,7 @@ def _check_cells(name: str, grid: Grid, match: HeaderMatch, footer: int | None, 
 def _parsed(path, name, campaign, fmt, best: _Candidate, best_any: _Candidate | None, form_code):
     grid, match = best.grid, best.match
     footer, skipped, rows = _data_rows(grid, match)
-    _check_cells(name, grid, match, footer, skipped, rows)
+    _check_cells(name, grid, match, footer, skipped, rows, campaign.forms[match.form_code])
     above = _above_texts(best.head, match)
     below: list[str] = []
     if footer is not None:

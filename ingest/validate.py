@@ -140,6 +140,7 @@ class _Checker:
         self.ctx = ctx
         self.found = Findings()
         self.checks: list[_Check] = []
+        self._labels: dict[int, dict[str, str | None]] | None = None
 
     def check(
         self,
@@ -191,10 +192,22 @@ class _Checker:
         for row in rows:
             source_row, raw = row[0], row[1]
             text = body(row)
+            label = M.row_label(ctx.form, self.label_cells(source_row), column=key)
             self.found.add(
-                (1, source_row, pos, check_no), ctx.place.cell(source_row, header, raw, text, severity)
+                (1, source_row, pos, check_no), ctx.place.cell(source_row, header, raw, text, severity, label)
             )
         self.found.count_more(severity, total - len(rows))
+
+    def label_cells(self, source_row: int) -> dict[str, str | None]:
+        """The cells, as written, that name the row in messages (read once, when the first row is reported)."""
+        if self._labels is None:
+            keys = [k for k in M.label_columns(self.ctx.form) if k in self.ctx.present]
+            select = ", ".join(["source_row", *(_q(k) for k in keys)])
+            self._labels = {
+                row[0]: dict(zip(keys, row[1:], strict=True))
+                for row in self.con.execute(f"select {select} from {self.ctx.src}").fetchall()
+            }
+        return self._labels.get(source_row, {})
 
     # ------------------------------------------------------------------ the checks
 

@@ -8,15 +8,20 @@
                                 accepted or rejected, the countdown to the next due time, earlier weeks
 ``GET  /templates``             下载模板: the unit's forms; ``/templates/F1.xlsx?week=5`` the file
 ``GET  /upload`` ``POST``       上传: choose form and week (or let them be detected); the answer on the page
+``GET  /entry`` ``POST``        在线填报: the task progress form typed in, landed as its generated workbook
 ``GET  /history``               报送历史: every attempt with its file, status and messages
 ``GET  /files/{id}``            the original file of one of the unit's attempts
 ``GET  /office``                (office) the submission matrix, units × forms × weeks, and the editions
+``GET  /campaign-setup`` ``POST`` (office) import a 责任分工表 as a draft, see the report, confirm to write it
 ``GET  /editions/{kind}/{ref}/{file}``  (office) an edition's HTML / PDF / XLSX
+``GET  /review`` ``POST``       退回与情况说明: (office) return a file / excuse a late one; a unit sees its own
+``GET  /cases`` ``POST``        督办案件: (office) open, act on, close (销号, with evidence) a case; a unit reads its own
 ==============================  ========================================================================
 
 A unit sees and submits only its own forms (every unit-scoped page refuses another unit with 403); the
 office role sees everything and may pick a unit (``?unit=``). The portal reads the published snapshot
-read-only and writes only its own sqlite file and, through :mod:`ingest.landing`, the landing zone.
+read-only and writes only its own sqlite file and, through :mod:`ingest.landing`, the landing zone, and
+the office's decisions to their append-only record (:mod:`roadsafe.office_record`).
 """
 
 from __future__ import annotations
@@ -36,7 +41,22 @@ from portal.auth import SESSION_COOKIE
 from portal.config import PortalConfig
 from portal.errors import ERROR_TEXT, LoginRequired, PortalError
 from portal.pages import error_html, error_page, security_headers
-from portal.routes import contacts, history, home, login, notices, office, templates, upload
+from portal.routes import (
+    campaign_setup,
+    cases,
+    contacts,
+    editions,
+    entry,
+    history,
+    home,
+    login,
+    notices,
+    office,
+    review,
+    templates,
+    upload,
+)
+from portal.routes import leaders as leaders_view
 from portal.state import Portal
 from portal.uploads import too_large_message
 
@@ -65,6 +85,13 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
     app.add_middleware(_SecurityHeaders)
     for module in (login, home, templates, upload, history, office, notices, contacts):
         app.include_router(module.router)
+    for module in (entry, campaign_setup):  # 在线填报; the office's campaign set-up
+        app.include_router(module.router)
+    for module in (review, cases):  # the office's decisions and enforcement register
+        app.include_router(module.router)
+    app.include_router(editions.router)  # 审核签发: drafts, 按语, signing, 更正
+
+    app.include_router(leaders_view.router)  # the leaders' view (/leaders/)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired):
@@ -144,7 +171,7 @@ class _BodyLimit:
             await self.app(scope, receive, send)
             return
         limit = self.portal.config.max_upload_bytes + 256 * 1024  # the multipart envelope and fields
-        if scope["path"] != "/upload":
+        if scope["path"] not in ("/upload", "/cases/close", "/campaign-setup"):  # pages that receive a file
             limit = 64 * 1024
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")

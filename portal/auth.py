@@ -39,10 +39,12 @@ from portal.store import Store, User, normalise_login
 
 __all__ = [
     "MIN_PASSWORD",
+    "ROLES",
     "Auth",
     "LoginResult",
     "Session",
     "check_password_rules",
+    "may_read_leaders_page",
 ]
 
 SESSION_COOKIE = "roadsafe_session"
@@ -51,6 +53,20 @@ MIN_PASSWORD = 10
 _TOUCH_EVERY = 60.0  # seconds: last_seen is written at most this often
 _ACCOUNT_STRIPES = 64  # per-account login locks (striped: bounded memory whatever the logins tried)
 _ACCOUNT_WAIT = 30.0  # seconds an attempt waits for the others on its account before "busy"
+
+
+# Who an account is: a reporting unit (its own pages and uploads), the campaign office (every unit, the
+# office's actions), a leader (reads the leaders' pages of every unit; uploads and decides nothing).
+ROLES = ("unit", "office", "leader")
+
+
+def may_read_leaders_page(user, kind: str, units: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Whether ``user`` may read a leaders' page: the front page (``kind`` "front") only the office and
+    leaders; a unit's page (``units`` = {that unit}) or a task's page (``units`` = its lead and co units)
+    also the unit concerned."""
+    if user.role in ("office", "leader"):
+        return True
+    return user.role == "unit" and kind in ("unit", "task") and user.unit_id in units
 
 
 def check_password_rules(password: str) -> str | None:

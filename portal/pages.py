@@ -96,11 +96,18 @@ def render(
             ("/", "我的填报任务"),
             ("/templates", "下载模板"),
             ("/upload", "上传报表"),
+            ("/entry", "在线填报"),
             ("/history", "报送历史"),
             ("/notices", "催报与督办"),
+            ("/cases", "督办案件"),
+            ("/review", "退回与说明"),
         ]
         if user.is_office:  # the office's "tasks" are the matrix; unit pages take ?unit=
-            nav = [("/office", "报送总览")] + nav[1:] + [("/contacts", "联络员名单")]
+            nav = [("/office", "报送总览")] + nav[1:] + [("/contacts", "联络员名单"), ("/signoff", "审核签发")]
+            nav.append(("/leaders/", "工作进展总览"))
+            nav.append(("/campaign-setup", "活动设置"))
+        if user.is_leader:  # reads the leaders' pages only
+            nav = [("/leaders/", "工作进展总览")]
     html = portal.env.get_template(template).render(
         site=site(portal),
         user=user,

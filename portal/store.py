@@ -4,7 +4,8 @@ It holds what only the portal needs — accounts, sessions, failed logins and th
 each upload — and never anything of the warehouse: the portal does not write DuckDB.
 
 =================  ========================================================================================
-``users``          login, unit_id (null for the office), role ``unit``/``office``, argon2 hash, enabled
+``users``          login, unit_id (null for the office and leaders), role ``unit``/``office``/``leader``,
+                   argon2 hash, enabled
 ``sessions``       sha256 of the session id (the cookie holds the id, signed), login, CSRF token, times
 ``login_throttle`` per account (``login:…``) and per client address (``client:…``): failed attempts
                    and the time before which no further attempt is checked (exponential back-off)
@@ -29,7 +30,7 @@ _SCHEMA = """
 create table if not exists users (
     login          text primary key,
     unit_id        text,
-    role           text not null check (role in ('unit', 'office')),
+    role           text not null check (role in ('unit', 'office', 'leader')),
     password_hash  text not null,
     enabled        integer not null default 1,
     created_at     text not null,
@@ -92,6 +93,38 @@ class User:
     def is_office(self) -> bool:
         return self.role == "office"
 
+    @property
+    def is_leader(self) -> bool:
+        """A leader (分管领导): reads the leaders' pages of every unit, submits and decides nothing."""
+        return self.role == "leader"
+
+
+SCHEMA_VERSION = 1  # 1: role 'leader' accepted
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Bring an older accounts file up to :data:`SCHEMA_VERSION` (``pragma user_version``), each step in one
+    transaction taken with ``BEGIN IMMEDIATE`` (a second process opening the file waits, then finds it done).
+
+    1. sqlite cannot alter a CHECK constraint: ``users`` is rebuilt under the new one, rows copied as they are.
+    """
+    if con.execute("pragma user_version").fetchone()[0] >= SCHEMA_VERSION:
+        return
+    con.execute("begin immediate")
+    try:
+        if con.execute("pragma user_version").fetchone()[0] < 1:
+            sql = con.execute("select sql from sqlite_master where type = 'table' and name = 'users'").fetchone()[0]
+            if "'leader'" not in sql:
+                con.execute("alter table users rename to users_v0")
+                con.execute(_SCHEMA.split(";")[0])  # create table users … (the current definition)
+                con.execute("insert into users select * from users_v0")
+                con.execute("drop table users_v0")
+        con.execute(f"pragma user_version = {SCHEMA_VERSION}")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
 
 def _now_text() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -109,6 +142,7 @@ class Store:
         os.chmod(self.path, 0o600)
         with self.connect() as con:
             con.executescript(_SCHEMA)
+            _migrate(con)
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:

@@ -4,6 +4,7 @@
 ``roadsafe portal [--host 127.0.0.1] [--port 8510]``              run the upload portal (uvicorn)
 ``roadsafe user add LOGIN --unit 市公安局 [--password-stdin]``      an account for a unit
 ``roadsafe user add LOGIN --office [--password-stdin]``           an account for the campaign office
+``roadsafe user add LOGIN --leader [--password-stdin]``           a leader: reads the leaders' pages, read-only
 ``roadsafe user list``                                            every account
 ``roadsafe user disable LOGIN`` / ``enable LOGIN``                 stop (and end its sessions) / allow again
 ``roadsafe user password LOGIN [--password-stdin]``               set a new password (ends its sessions)
@@ -73,7 +74,7 @@ def _user_add(args: argparse.Namespace) -> int:
     if not login or any(c.isspace() for c in login) or len(login) > 64:
         raise ValueError("账号不能为空、不能含空格，且不超过64个字符。")
     unit_id = None
-    role = "office"
+    role = "leader" if args.leader else "office"
     if args.unit:
         campaign = args.settings.campaign()
         unit = campaign.units.get(args.unit) or campaign.resolve_unit(args.unit)
@@ -87,7 +88,8 @@ def _user_add(args: argparse.Namespace) -> int:
         raise ValueError(f"账号“{login}”已存在。")
     password, generated = _password(args)
     store.add_user(login, unit_id, role, _hasher().hash(password))
-    who = "市整治办（查看全部单位）" if role == "office" else args.settings.campaign().units[unit_id].name
+    who = {"office": "市整治办（查看全部单位）", "leader": "领导（只读查看工作进展总览及全部单位）"}.get(role)
+    who = who or args.settings.campaign().units[unit_id].name
     print(f"已创建账号 {login}：{who}")
     if generated:
         print(f"初始密码：{password}（仅显示这一次，请妥善转交）")
@@ -186,11 +188,12 @@ def register(subparsers) -> None:
     user = subparsers.add_parser("user", help="portal accounts: add, list, disable, enable, password")
     actions = user.add_subparsers(dest="user_action", required=True, metavar="ACTION")
 
-    p = actions.add_parser("add", help="create an account for a unit or for the office")
+    p = actions.add_parser("add", help="create an account for a unit, the office or a leader")
     p.add_argument("login")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--unit", help="the unit (name, id or alias), e.g. 市公安局")
     who.add_argument("--office", action="store_true", help="the campaign office: sees every unit")
+    who.add_argument("--leader", action="store_true", help="a leader: reads the leaders' pages of every unit")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=_user_add)
 

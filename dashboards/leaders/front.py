@@ -13,15 +13,14 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboards import data as d
-from dashboards.duban import read_duban
 from dashboards.formatting import fmt_change, fmt_value
-from dashboards.leaders.issued import ranking_as_issued
+from dashboards.leaders.render import render_page
+from dashboards.leaders.snapshot import LeadersData, stamp
 from dashboards.leaders.svg import sparkline, tile_map
 from dashboards.leaders.tilemap import load_tilemap
-from dashboards.site import collect_site
 from roadsafe.wording import cn_date, cn_month, local
 
-__all__ = ["STATUS_ORDER", "FrontPage", "collect_front", "render_front"]
+__all__ = ["STATUS_ORDER", "FrontPage", "front_page", "gap_words", "moved_by", "render_front"]
 
 # Task statuses of marts.fct_task_status, in the order the glance shows them.
 STATUS_ORDER = ("正常推进", "滞后", "逾期未完成", "已完成")
@@ -46,15 +45,21 @@ class FrontPage:
     timeliness: dict
 
 
-def _stamp(moment: dt.datetime, tz: str) -> str:
-    """``2022年7月1日 11:28`` in the campaign's time zone."""
-    at = local(moment, tz)
-    return f"{cn_date(at)} {at:%H:%M}"
-
-
 def _last_received(compliance: pl.DataFrame) -> dt.datetime | None:
     received = compliance["received_at"].drop_nulls()
     return received.max() if received.len() else None
+
+
+def gap_words(gap: float | None, kind: str) -> str:
+    """How far a value is from 序时进度 (the marts' ``gap`` = actual − expected; higher is better):
+    ``落后序时进度 3.2个百分点`` / ``超出序时进度 120``."""
+    if gap is None:
+        return "本期数据缺报"
+    behind = gap < 0
+    size = f"{abs(gap) * 100:.1f}个百分点" if kind == "rate" else fmt_value(abs(gap), kind)
+    if abs(gap) < 1e-9:
+        return "与序时进度持平"
+    return f"{'落后' if behind else '超出'}序时进度 {size}"
 
 
 def _glance(data, as_of: dt.datetime) -> dict:
@@ -72,9 +77,9 @@ def _glance(data, as_of: dt.datetime) -> dict:
         "start": cn_date(start),
         "end": cn_date(end),
         "period_label": ref.period(data.period_no)["label"],
-        "last_data": _stamp(last, tz) if last else "尚无报送",
+        "last_data": stamp(last, tz) if last else "尚无报送",
         "next_due": (
-            f"{upcoming['label'][0]}报送截止 {_stamp(upcoming['due_at'][0], tz)}"
+            f"{upcoming['label'][0]}报送截止 {stamp(upcoming['due_at'][0], tz)}"
             if upcoming.height
             else "本期活动报送已全部截止"
         ),
@@ -116,8 +121,7 @@ def _behind(data) -> list[dict]:
             indicator = last["indicator_name"]
             if last["actual"] is not None and last["expected"] is not None:
                 gap = last["actual"] - last["expected"]
-                gap_text = fmt_value(abs(gap), last["kind"])
-                gap_text = f"{'落后' if gap < 0 else '超出'}序时进度 {gap_text}"
+                gap_text = gap_words(gap, last["kind"])
             else:
                 gap_text = "本期数据缺报"
             spark = sparkline(
@@ -146,7 +150,7 @@ def _behind(data) -> list[dict]:
     return out[:MOST_BEHIND]
 
 
-def _moved_by(breakdown: pl.DataFrame, previous: pl.DataFrame, unit_id: str) -> str:
+def moved_by(breakdown: pl.DataFrame, previous: pl.DataFrame, unit_id: str) -> str:
     """The score component that changed most since last month, ``目标完成 −3.2`` (empty when unknown)."""
     if previous.height == 0:
         return ""
@@ -193,7 +197,7 @@ def _rankings(data, issued) -> list[dict]:
                             else "down" if r["rank_change"] < 0
                             else "same"
                         ),
-                        "moved_by": _moved_by(rows, prev_scope, r["unit_id"]),
+                        "moved_by": moved_by(rows, prev_scope, r["unit_id"]),
                         "bottom": bool(r["is_bottom"]),
                         "changed": r["unit_id"] in issued.changed,
                     }
@@ -230,20 +234,9 @@ def _timeliness(data, duban: list[dict]) -> dict:
     }
 
 
-def collect_front(settings, campaign, as_of: dt.datetime) -> FrontPage:
-    """Read the front page from the published snapshot (and the issued ranking editions under ``reports/``)."""
-    from roadsafe.warehouse import open_snapshot
-
-    con = open_snapshot(settings.published)
-    try:
-        data = collect_site(con, as_of)
-        breakdown_month = data.ranking_month
-        issued = ranking_as_issued(settings, con, data.ranking, breakdown_month)
-        duban = read_duban(con, campaign.code, as_of, as_of - dt.timedelta(days=7))
-    finally:
-        con.close()
-    tz = data.timezone
-    last = _last_received(data.compliance)
+def front_page(lead: LeadersData, campaign) -> FrontPage:
+    """The front page's content from the leaders' data."""
+    data, issued = lead.site, lead.issued
     month = data.ranking_month
     county_scores = {}
     if issued.ranking.height:
@@ -256,25 +249,25 @@ def collect_front(settings, campaign, as_of: dt.datetime) -> FrontPage:
     )
     return FrontPage(
         campaign_name=data.campaign_name,
-        data_time=_stamp(last, tz) if last else cn_date(local(as_of, tz)),
-        glance=_glance(data, as_of),
+        data_time=lead.data_time,
+        glance=_glance(data, lead.as_of),
         behind=_behind(data),
         ranking_month=cn_month(month) if month else None,
         ranking_note=issued.note,
         rankings=_rankings(data, issued),
         tilemap_svg=tile_map(load_tilemap(campaign), county_scores, caption=caption, href="units/{unit_id}.html"),
-        timeliness=_timeliness(data, duban),
+        timeliness=_timeliness(data, lead.duban_week),
     )
 
 
-def render_front(page: FrontPage, *, root: str = "") -> str:
-    """The front page's HTML (one self-contained document)."""
-    from markupsafe import Markup
-
-    from dashboards.rendering import CSP, css, template_env
-
-    return (
-        template_env()
-        .get_template("leaders_front.html.j2")
-        .render(css=Markup(css("leaders.css")), csp=CSP, page=page, root=root, Markup=Markup)
+def render_front(page: FrontPage, *, root: str = "", portal: bool = False) -> str:
+    """The front page's HTML (one self-contained document; ``portal``: served behind the portal's login)."""
+    return render_page(
+        "leaders_front.html.j2",
+        title="工作进展总览",
+        root=root,
+        portal=portal,
+        page=page,
+        campaign_name=page.campaign_name,
+        data_time=page.data_time,
     )

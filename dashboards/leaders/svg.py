@@ -90,3 +90,67 @@ def tile_map(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def trend_chart(
+    labels: Sequence[str],
+    actual: Sequence[float | None],
+    expected: Sequence[float | None],
+    *,
+    label: str,
+    fmt,
+    width: int = 320,
+    height: int = 150,
+) -> str:
+    """Week-by-week actual (solid, dots) against 序时进度 (dashed). ``label`` is the text alternative (the
+    history table under the chart gives every value); ``fmt`` formats an axis value. Scales to its
+    container (``viewBox``), so it never widens a phone page."""
+    alt = escape(label)
+    known = [v for v in (*actual, *expected) if v is not None]
+    head = (
+        f'<svg class="trend" role="img" aria-label="{alt}" viewBox="0 0 {width} {height}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{alt}</title>'
+    )
+    if not known or not labels:
+        return head + "</svg>"
+    left, right, top, bottom = 52, 8, 10, 24
+    lo, hi = min(min(known), 0.0), max(known)
+    span = (hi - lo) or 1.0
+    step = (width - left - right) / max(len(labels) - 1, 1)
+
+    def x(i: int) -> float:
+        return left + i * step
+
+    def y(v: float) -> float:
+        return top + (hi - v) / span * (height - top - bottom)
+
+    parts = [head]
+    for v in (lo, (lo + hi) / 2, hi):  # three grid lines with their values
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#d5d8dd"/>'
+            f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="12" fill="#4a4a4a">'
+            f"{escape(fmt(v))}</text>"
+        )
+    for i in {0, len(labels) - 1}:
+        anchor = "start" if i == 0 else "end"
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - 6}" text-anchor="{anchor}" font-size="12" fill="#4a4a4a">'
+            f"{escape(labels[i])}</text>"
+        )
+
+    def line(values, style: str) -> str:
+        runs: list[list[str]] = [[]]
+        for i, v in enumerate(values):
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append(f"{x(i):.1f},{y(v):.1f}")
+        return "".join(f'<polyline fill="none" {style} points="{" ".join(r)}"/>' for r in runs if len(r) > 1)
+
+    parts.append(line(expected, 'stroke="#8a4b00" stroke-width="1.5" stroke-dasharray="5 3"'))
+    parts.append(line(actual, 'stroke="#0b4f8a" stroke-width="2"'))
+    parts += [
+        f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5" fill="#0b4f8a"/>' for i, v in enumerate(actual) if v is not None
+    ]
+    parts.append("</svg>")
+    return "".join(parts)

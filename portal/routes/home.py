@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from portal.pages import render
+from portal.routes.review import unit_notes
 from roadsafe.wording import cn_countdown
 
 router = APIRouter()
@@ -15,6 +16,8 @@ router = APIRouter()
 def home(request: Request, unit: str | None = None):
     portal = request.app.state.portal
     session = portal.session_of(request)
+    if session.user.is_leader:  # a leader's home is the leaders' front page
+        return RedirectResponse("/leaders/", status_code=303)
     unit_id = portal.scope_unit(session, unit)
     if unit_id is None:
         return RedirectResponse("/office", status_code=303)
@@ -59,4 +62,5 @@ def home(request: Request, unit: str | None = None):
         snapshot=data.snapshot_available,
         due_times=portal.due_times,
         campaign=portal.campaign,
+        office_notes=unit_notes(portal, unit_id, attempts),  # returns and open cases (routes/review.py)
     )

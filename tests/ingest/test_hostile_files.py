@@ -384,15 +384,15 @@ CASES = [
         "formulas_without_cached_values",
         H.formulas_without_cached_values,
         refused(
-            "第4行“重点车辆总数”列：单元格是公式，但文件中没有保存公式的计算结果", "共有 15 个", "选择性粘贴"
+            "第4行（浔阳区）“重点车辆总数”列：单元格是公式，但文件中没有保存公式的计算结果", "共有 15 个", "选择性粘贴"
         ),
         why="the cells would read as empty, i.e. unknown: refused, never silently blank",
     ),
-    Case("formulas_calc_on_load", H.formulas_calc_on_load, refused("第4行“重点车辆总数”列：单元格是公式")),
+    Case("formulas_calc_on_load", H.formulas_calc_on_load, refused("第4行（浔阳区）“重点车辆总数”列：单元格是公式")),
     Case(
         "shared_formulas_without_values",
         H.shared_formulas_without_values,
-        refused("第4行“重点车辆总数”列：单元格是公式"),
+        refused("第4行（浔阳区）“重点车辆总数”列：单元格是公式"),
     ),
     Case(
         "external_link_with_cached_values",
@@ -402,7 +402,7 @@ CASES = [
     Case(
         "external_link_without_values",
         H.external_link_without_values,
-        refused("第4行“重点车辆总数”列：单元格是公式"),
+        refused("第4行（浔阳区）“重点车辆总数”列：单元格是公式"),
     ),
     Case(
         "macro_workbook_xlsm",
@@ -413,7 +413,7 @@ CASES = [
     Case(
         "error_cells",
         H.error_cells,
-        refused("第6行“已检验数”列：数值“#DIV/0!”无法识别", "第6行“应注销数”列：数值“#REF!”无法识别"),
+        refused("第6行（柴桑区）“已检验数”列：数值“#DIV/0!”无法识别", "第6行（柴桑区）“应注销数”列：数值“#REF!”无法识别"),
         why="fastexcel leaves an error value empty (unknown); it is put back as Excel shows it and refused",
     ),
     # ---- sheets and names
@@ -463,7 +463,7 @@ CASES = [
     Case(
         "ten_mb_cell_xlsx",
         H.ten_mb_cell_xlsx,
-        refused("第5行“道路名称”列：内容过长", "32767"),
+        refused("第5行（XY-002）“道路名称”列：内容过长", "32767"),
         mode="command",
     ),
     Case("excel_max_length_cell", H.excel_max_length_cell, Expect("accepted", rows=2, check=max_length_text)),
@@ -483,7 +483,7 @@ CASES = [
     Case(
         "html_in_number",
         H.html_in_number,
-        refused('第4行“重点车辆总数”列：数值“<img src=x onerror="alert(1)">”无法识别'),
+        refused('第4行（浔阳区）“重点车辆总数”列：数值“<img src=x onerror="alert(1)">”无法识别'),
     ),
     Case("sql_text_everywhere", H.sql_text_everywhere, Expect("accepted", rows=2, check=sql_everywhere)),
     Case(

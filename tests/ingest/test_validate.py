@@ -69,7 +69,7 @@ def test_messages_name_file_sheet_row_and_header():
     (msg,) = found.sorted(Place("t.xlsx", "表1"))
     assert (
         msg.text
-        == "文件“t.xlsx”工作表“表1”第4行“已检验数”列：数值“abc”无法识别，请填写不小于0的整数（如 1234）。"
+        == "文件“t.xlsx”工作表“表1”第4行（浔阳区）“已检验数”列：数值“abc”无法识别，请填写不小于0的整数（如 1234）。"
     )
     assert (msg.severity, msg.sheet, msg.row_no, msg.column_header, msg.value) == (
         ERROR,

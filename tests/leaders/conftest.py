@@ -12,15 +12,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "dashboards"))
 
-from dash_helpers import FROZEN_AT, REPO  # noqa: E402
+from dash_helpers import FROZEN_AT  # noqa: E402
 from fixture_marts import build_fixture_warehouse  # noqa: E402
 
 from roadsafe.campaign import load_campaign  # noqa: E402
 from roadsafe.settings import Settings  # noqa: E402
 
-ISSUED_MONTH = "2022-06"
-CORRECTED_UNIT = "lianxi"
-TEST_OUTPUT = REPO / "test-output" / "leaders"
+sys.path.insert(0, str(Path(__file__).parent))
+
+from leaders_setup import CORRECTED_UNIT, ISSUED_MONTH, TEST_OUTPUT  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +58,8 @@ def marts(leaders_settings):
 
 @pytest.fixture(scope="session")
 def front_html(leaders_settings, campaign) -> str:
-    from dashboards.leaders.front import collect_front, render_front
+    from dashboards.leaders.front import render_front
+    from dashboards.leaders.pages import collect_front
 
     return render_front(collect_front(leaders_settings, campaign, FROZEN_AT))
 

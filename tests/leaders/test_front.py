@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import CORRECTED_UNIT, ISSUED_MONTH
 from dash_helpers import FROZEN_AT, html_text
+from leaders_setup import CORRECTED_UNIT, ISSUED_MONTH
 
 from dashboards.editions import edition_dir, open_edition
 from dashboards.leaders.front import STATUS_ORDER
@@ -112,3 +112,29 @@ def test_page_is_self_contained_light_and_dated_in_chinese(front_html):
     text = html_text(front_html)
     assert re.search(r"数据截至\s?\d{4}年\d{1,2}月\d{1,2}日\s?\d{2}:\d{2}", text)
     assert not re.search(r"\d{4}-\d{2}-\d{2}", text)
+
+
+def test_static_export_writes_front_every_task_and_every_unit(leaders_settings, marts, tmp_path):
+    from dashboards.leaders.export import write_leaders
+    from dashboards.site import collect_site
+    from roadsafe.warehouse import open_snapshot
+
+    con = open_snapshot(leaders_settings.published)
+    try:
+        site = collect_site(con, FROZEN_AT)
+    finally:
+        con.close()
+    index = write_leaders(leaders_settings, site, tmp_path / "leaders", FROZEN_AT)
+    tasks = [r[0] for r in marts.execute("select task_no from ref.tasks").fetchall()]
+    units = [r[0] for r in marts.execute("select unit_id from ref.units where kind in ('county', 'department')").fetchall()]
+    assert sorted(p.name for p in (index.parent / "tasks").iterdir()) == sorted(f"task-{n:02d}.html" for n in tasks)
+    assert sorted(p.stem for p in (index.parent / "units").iterdir()) == sorted(units)
+    page = (index.parent / "units" / "xunyang.html").read_text(encoding="utf-8")
+    assert "<script" not in page and 'href="../index.html"' in page and "Content-Security-Policy" in page
+    # every figure leads to its file: the unit's latest value names the file and row it came from
+    sid, name = marts.execute(
+        "select s.submission_id, s.original_name from marts.fct_indicator_values v, unnest(v.source_rows) as r(ref) "
+        "join marts.fct_submissions s on s.submission_id = split_part(r.ref, ':', 1) "
+        "where v.unit_id = 'xunyang' order by v.period_no desc, v.indicator_code limit 1"
+    ).fetchone()
+    assert f"{name}（报送编号 {sid}）" in page

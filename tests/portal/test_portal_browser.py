@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
 from portal_helpers import NOW, TEST_OUTPUT, FakeAirflow, copy_home, fill_f1, receipts, running_portal
 
@@ -183,8 +184,9 @@ def test_unit_flow_in_chromium(browser, portal, airflow, tmp_path):
     measures["upload_rejected_click_to_answer_seconds"] = round(_upload(page, base, wrong), 2)
     result = page.inner_text("#upload-result")
     assert "未受理" in result and "有3处错误" in result
-    assert "第6行“检验情况/已检验数”列：数值“七百多”无法识别，请填写不小于0的整数" in result
-    assert "第7行“重点车辆总数”列：数值“-5”为负数" in result
+    county = {r: openpyxl.load_workbook(wrong).worksheets[0].cell(r, 1).value for r in (6, 7)}
+    assert f"第6行（{county[6]}）“检验情况/已检验数”列：数值“七百多”无法识别，请填写不小于0的整数" in result
+    assert f"第7行（{county[7]}）“重点车辆总数”列：数值“-5”为负数" in result
     rows = page.locator("#errors tr.msg-error")
     assert rows.count() == 3
     first = [rows.nth(0).locator("td").nth(i).inner_text() for i in range(6)]
