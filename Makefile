@@ -18,10 +18,13 @@ $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 demo: $(STAMP)
 	$(BIN)/roadsafe demo
 
+# Serial by default; `make test TEST_WORKERS=2` spreads the tests/ folders over pytest-xdist workers,
+# each folder whole on one worker (tests/conftest.py).
+TEST_WORKERS ?= 0
 test: $(STAMP)
 	scripts/services.sh
 	$(BIN)/ruff check $(PY_DIRS)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow"
@@ -29,7 +32,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check $(PY_DIRS)
 
-# Speed and memory against the goals of issue 8, as ratios to baselines measured in the same run
+# Speed and memory against the goals in bench/RESULTS.md, as ratios to baselines measured in the same run
 # (~40 min on 2 cores; work files under var/bench). Writes bench/RESULTS.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         say("ingest ceiling")
         results["ingest"] = ingest_ceiling.run(work / "ingest", repeat=args.repeat)
     if "build" in only or "reports" in only:
-        wanted = scales if "build" in only else (min(scales), max(scales))
+        wanted = scales if "build" in only else tuple(dict.fromkeys((min(scales), max(scales))))
         results["build"] = []
         results["reports"] = {}
         for scale in wanted:

@@ -137,8 +137,8 @@ def run(
             csv_rows,
             DUCKDB_READ_CSV,
             "DuckDB read_csv → table",
-            "≥ 50% of DuckDB",
-            0.5,
+            "≥ 60% of DuckDB",
+            0.6,
             False,
         ),
         (
@@ -147,8 +147,8 @@ def run(
             xlsx_rows,
             PANDAS_OPENPYXL,
             "pandas.read_excel (openpyxl) + insert",
-            "≥ 8× the openpyxl baseline",
-            8.0,
+            "≥ 10× the openpyxl baseline",
+            10.0,
             True,
         ),
     ):

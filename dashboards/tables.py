@@ -93,9 +93,7 @@ def gov_table_style(gt: GT) -> GT:
         column_labels_padding="4px",
         column_labels_padding_horizontal="4px",
         source_notes_font_size="9pt",
-    ).tab_style(
-        style=style.borders(sides=["left", "right"], color="#000000", weight="1px"), locations=loc.body()
-    )
+    )  # the body's vertical lines come from table_body_vlines_* in the table's CSS, not a style per cell
 
 
 def colour_status(gt: GT, frame: pl.DataFrame, column: str) -> GT:
@@ -373,7 +371,7 @@ def build_task_overview_table(tasks: pl.DataFrame, *, table_id: str, extra: str 
 
 
 def build_compliance_table(frame: pl.DataFrame, *, table_id: str) -> GT:
-    """Submissions that were late or missing.
+    """Submissions that were late or missing (未报 and 退回 in red; 已说明 as the office recorded it).
 
     ``frame`` columns (already formatted): unit_name, form_name, due, received, status.
     """
@@ -392,7 +390,7 @@ def build_compliance_table(frame: pl.DataFrame, *, table_id: str) -> GT:
         .cols_align(align="center", columns=["应报时间", "实际报送", "情况"])
         .pipe(gov_table_style)
     )
-    late = [i for i, s in enumerate(display["情况"].to_list()) if s == "未报"]
+    late = [i for i, s in enumerate(display["情况"].to_list()) if s == "未报" or s.startswith("退回")]
     if late:
         gt = gt.tab_style(
             style=style.text(color="#b71c1c", weight="bold"), locations=loc.body(columns="情况", rows=late)
