@@ -17,11 +17,9 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 from pathlib import Path
 
-from roadsafe.durable import fsync_dir, private_dir
+from roadsafe.durable import append_json_line, private_dir, read_json_lines
 
 __all__ = ["ACTION_WORDS", "append_audit", "audit_path", "read_audit"]
 
@@ -51,32 +49,14 @@ def append_audit(settings, action: str, *, who: str, reason: str | None = None, 
     }
     path = audit_path(settings)
     private_dir(path.parent)
-    created = not path.exists()
-    line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if created:
-        fsync_dir(path.parent)
+    append_json_line(path, entry)
     return entry
 
 
 def read_audit(settings, *, kind: str | None = None, ref: str | None = None) -> list[dict]:
     """Every entry, oldest first (optionally of one edition)."""
-    path = audit_path(settings)
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:  # a line cut by a crash: the rest still counts
-            continue
-        if (kind is None or entry.get("kind") == kind) and (ref is None or entry.get("ref") == ref):
-            out.append(entry)
-    return out
+    return [
+        entry
+        for entry in read_json_lines(audit_path(settings))
+        if (kind is None or entry.get("kind") == kind) and (ref is None or entry.get("ref") == ref)
+    ]

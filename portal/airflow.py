@@ -9,12 +9,13 @@ is loaded by the next ingest run whatever happens here (the portal retries in th
 
 The portal logs in with its own account (``ROADSAFE_AIRFLOW_USER`` / ``ROADSAFE_AIRFLOW_PASSWORD``, or a
 token), never the admin account (:meth:`portal.config.PortalConfig.check` refuses ``admin``). In production
-(FAB auth manager) create a role holding only "can create on Asset Events" and "can read on Assets" and a
-user with only that role::
+(FAB auth manager) create a role holding only what posting an asset event needs ("can create" and "can read" on
+Assets, "can read" on Asset Aliases, DAGs, DAG Runs and Task Instances: what ``docker/airflow-init.sh`` grants,
+checked against a real api-server by the deployment tests) and a user with only that role::
 
     airflow roles create RoadsafePortal
-    airflow roles add-perms RoadsafePortal -a can_create -r "Asset Events"
-    airflow roles add-perms RoadsafePortal -a can_read -r Assets
+    airflow roles add-perms RoadsafePortal -a can_create can_read -r Assets
+    airflow roles add-perms RoadsafePortal -a can_read -r "Asset Aliases" DAGs "DAG Runs" "Task Instances"
     airflow users create --username roadsafe_portal --role RoadsafePortal --firstname Portal \
         --lastname Roadsafe --email portal@localhost --password "$(python -c 'import secrets; print(secrets.token_urlsafe(24))')"
 

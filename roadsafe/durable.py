@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
-__all__ = ["fsync_dir", "private_dir", "process_alive"]
+__all__ = ["append_json_line", "fsync_dir", "private_dir", "process_alive", "read_json_lines"]
 
 
 def fsync_dir(path: Path) -> None:
@@ -51,3 +52,33 @@ def private_dir(path: Path) -> Path:
             continue
         os.chmod(folder, 0o700)
     return path
+
+
+def append_json_line(path: Path, entry: dict) -> None:
+    """Append ``entry`` as one JSON line to an append-only record (``O_APPEND``, one ``write``, mode 0600) and
+    fsync it before returning, so a record is never rewritten and a crash loses at most the line being written."""
+    new = not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if new:
+        fsync_dir(path.parent)
+
+
+def read_json_lines(path: Path) -> list[dict]:
+    """The entries of an append-only record, oldest first; a line cut by a crash (never acknowledged) is skipped."""
+    if not path.is_file():
+        return []
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return out

@@ -37,14 +37,13 @@ import datetime as dt
 import fcntl
 import hashlib
 import io
-import json
 import os
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from roadsafe.durable import fsync_dir, private_dir
+from roadsafe.durable import append_json_line, fsync_dir, private_dir, read_json_lines
 
 __all__ = [
     "ACTION_MAX",
@@ -99,20 +98,7 @@ class OfficeRecord:
     # ------------------------------------------------------------------ reading
     def entries(self, campaign: str | None = None) -> list[dict]:
         """Every entry in the order recorded (of one campaign when given)."""
-        if not self.path.is_file():
-            return []
-        out = []
-        with open(self.path, encoding="utf-8") as f:
-            for line in f:
-                if not line.strip():
-                    continue
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:  # a line cut by a crash before its fsync: never acknowledged
-                    continue
-                if campaign is None or entry.get("campaign") == campaign:
-                    out.append(entry)
-        return out
+        return [e for e in read_json_lines(self.path) if campaign is None or e.get("campaign") == campaign]
 
     def evidence_path(self, sha256: str, ext: str) -> Path:
         if not (len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256)) or ext not in _EXTS:
@@ -146,15 +132,7 @@ class OfficeRecord:
             _check_against(entry, [e for e in existing if e.get("campaign") == campaign])
             same_kind = sum(1 for e in existing if e["kind"] == kind and e.get("campaign") == campaign)
             entry = {"seq": len(existing) + 1, "id": f"{_PREFIX[kind]}{same_kind + 1:04d}", **entry}
-            new = not self.path.exists()
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if new:
-                fsync_dir(self.root)
+            append_json_line(self.path, entry)
         return entry
 
     def store_evidence(self, data: bytes, name: str) -> dict:

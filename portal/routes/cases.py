@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from portal.errors import PortalError
 from portal.pages import attachment, render
-from portal.routes.review import actor, office_post
+from portal.routes.review import actor, office_page, office_post
 
 router = APIRouter()
 MEDIA = {
@@ -26,27 +26,18 @@ MEDIA = {
 
 @router.get("/cases")
 def case_list(request: Request, unit: str | None = None):
-    from dashboards.office_actions import office_view
     from roadsafe.office_record import CASE_KINDS, CASE_SOURCES
 
-    portal = request.app.state.portal
-    session = portal.session_of(request)
-    unit_id = portal.scope_unit(session, unit)
-    view = office_view(portal.settings, unit_id)
-    campaign = portal.campaign
+    portal, view, context = office_page(request, unit)
     return render(
         portal,
         request,
         "cases.html",
-        session=session,
-        unit_id=unit_id,
-        unit_name=portal.unit_name(unit_id) if unit_id else None,
-        office=session.user.is_office,
+        **context,
         cases=view["cases"],
         when=view["when"],
         name_of=view["unit_name"],
-        units=[u for u in campaign.units.values() if u.kind in ("county", "department")],
-        tasks=campaign.tasks,
+        tasks=portal.campaign.tasks,
         kinds=CASE_KINDS,
         sources=CASE_SOURCES,
     )

@@ -31,27 +31,36 @@ def actor(session) -> str:
     return f"portal:{session.user.login}"
 
 
-@router.get("/review")
-def review(request: Request, unit: str | None = None):
+def office_page(request: Request, unit: str | None):
+    """What the review and case pages share: the portal, the unit in scope (a unit only its own), the
+    office's record as that unit may see it, and the context every such page renders with."""
     from dashboards.office_actions import office_view
 
     portal = request.app.state.portal
     session = portal.session_of(request)
     unit_id = portal.scope_unit(session, unit)
-    view = office_view(portal.settings, unit_id)
     campaign = portal.campaign
+    context = {
+        "session": session,
+        "unit_id": unit_id,
+        "unit_name": portal.unit_name(unit_id) if unit_id else None,
+        "office": session.user.is_office,
+        "units": [u for u in campaign.units.values() if u.kind in ("county", "department")],
+    }
+    return portal, office_view(portal.settings, unit_id), context
+
+
+@router.get("/review")
+def review(request: Request, unit: str | None = None):
+    portal, view, context = office_page(request, unit)
     return render(
         portal,
         request,
         "review.html",
-        session=session,
-        unit_id=unit_id,
-        unit_name=portal.unit_name(unit_id) if unit_id else None,
-        office=session.user.is_office,
+        **context,
         decisions=view["decisions"],
-        units=[u for u in campaign.units.values() if u.kind in ("county", "department")],
-        forms=list(campaign.forms.items()),
-        periods=campaign.periods(),
+        forms=list(portal.campaign.forms.items()),
+        periods=portal.campaign.periods(),
     )
 
 

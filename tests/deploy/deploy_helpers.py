@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import re
 import shutil
@@ -24,21 +22,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class Mailbox:
-    """aiosmtpd handler keeping every message it receives (as tests/notify)."""
-
-    def __init__(self):
-        self.messages: list[tuple[str, list[str], bytes]] = []
-        self.port = 0
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 OK"
-
-    def parsed(self):
-        return [email.message_from_bytes(raw, policy=email.policy.default) for _, _, raw in self.messages]
 
 
 # --------------------------------------------------------------------------- docker-compose.yml rendered

@@ -6,7 +6,6 @@ real process) and from a real api-server's REST API (what the portal's office pa
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -14,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from deploy_helpers import Mailbox, free_port
 
 from application.airflow.local import AIRFLOW, airflow_env, run_airflow
+from tests.mailbox import running_mailbox
 
 pytestmark = pytest.mark.slow
 
@@ -26,18 +25,8 @@ FAILED_TASK = ("roadsafe_monthly", "is_last_working_day")
 
 @pytest.fixture(scope="module")
 def mailbox():
-    from aiosmtpd.controller import Controller
-
-
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    try:
+    with running_mailbox() as box:
         yield box
-    finally:
-        controller.stop()
-        asyncio.set_event_loop(None)
 
 
 @pytest.fixture(scope="module")

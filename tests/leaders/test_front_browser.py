@@ -6,28 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM
+from tests.browser import ARGS, CHROMIUM, SMALLEST_TEXT
 
 VIEWPORTS = {"phone": (390, 844), "desk": (1280, 800)}
 PARTS = ("glance", "behind", "ranking", "map", "timeliness")
-
-# The smallest computed font size of any element that shows text of its own.
-_SMALLEST_TEXT = """() => {
-  let smallest = 1e9, where = '';
-  for (const el of document.querySelectorAll('body *')) {
-    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-    if (!own) continue;
-    const box = el.getBoundingClientRect();
-    if (box.width === 0 && box.height === 0) continue;
-    let size = parseFloat(getComputedStyle(el).fontSize);
-    const svg = el.closest('svg');
-    if (svg && svg.viewBox && svg.viewBox.baseVal && svg.viewBox.baseVal.width) {
-      size *= svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
-    }
-    if (size < smallest) { smallest = size; where = el.tagName + ':' + el.textContent.trim().slice(0, 20); }
-  }
-  return [smallest, where];
-}"""
 
 pytestmark = pytest.mark.slow  # Debian chromium is installed by scripts/bootstrap.sh
 
@@ -62,7 +44,7 @@ def test_front_page_fits_reads_and_passes_axe(browser, front_file, test_output, 
     try:
         page.goto(front_file.as_uri())
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-        smallest, where = page.evaluate(_SMALLEST_TEXT)
+        smallest, where = page.evaluate(SMALLEST_TEXT)
         assert smallest >= 12, where
         assert page.locator("h1").count() == 1
         for part in PARTS:

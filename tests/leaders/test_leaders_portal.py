@@ -294,7 +294,8 @@ def _expected(marts, name: str) -> list[str]:
 )
 def test_pages_fit_read_and_pass_axe_in_chromium(portal, leader_browser, marts, name, path, viewport):
     from axe_playwright_python.sync_playwright import Axe
-    from test_front_browser import _SMALLEST_TEXT
+
+    from tests.browser import SMALLEST_TEXT
 
     width, height = VIEWPORTS[viewport]
     page = leader_browser.new_page()
@@ -308,7 +309,7 @@ def test_pages_fit_read_and_pass_axe_in_chromium(portal, leader_browser, marts, 
         page.goto(portal["base"] + path, wait_until="load")
         drawn = time.perf_counter() - t0
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-        smallest, where = page.evaluate(_SMALLEST_TEXT)
+        smallest, where = page.evaluate(SMALLEST_TEXT)
         assert smallest >= 12, where
         assert page.locator("h1").count() == 1
         assert "数据截至" in page.inner_text(".stamp")

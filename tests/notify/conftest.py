@@ -4,12 +4,9 @@ an HTTP server standing in for the WeCom/DingTalk/Feishu robots that checks the 
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 import hashlib
 import hmac
 import json
-import socket
 import sys
 import threading
 import time
@@ -19,7 +16,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
-from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -28,38 +24,13 @@ from notify_helpers import DING_SECRET, at  # noqa: E402
 from roadsafe.campaign import load_campaign
 from roadsafe.contacts import OFFICE, Contact, save_contacts
 from roadsafe.settings import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Mailbox:
-    def __init__(self):
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
-        return "250 OK"
-
-    def parsed(self):
-        return [email.message_from_bytes(raw, policy=email.policy.default) for _, _, raw in self.messages]
+from tests.mailbox import running_mailbox, use_mailbox
 
 
 @pytest.fixture
 def smtp(monkeypatch):
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    monkeypatch.setenv("ROADSAFE_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ROADSAFE_SMTP_PORT", str(controller.port))
-    monkeypatch.setenv("ROADSAFE_SMTP_FROM", "zhengzhiban@jiujiang.example.gov.cn")
-    try:
-        yield box
-    finally:
-        controller.stop()
+    with running_mailbox() as box:
+        yield use_mailbox(monkeypatch, box, "zhengzhiban@jiujiang.example.gov.cn")
 
 
 class RobotServer:

@@ -6,14 +6,10 @@ on record with who, when and why."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 import sys
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "portal"))
 
@@ -21,17 +17,9 @@ from portal_helpers import NOW, PASSWORDS, add_users, copy_home, csrf_of, seed_h
 
 from roadsafe.contacts import Contact, save_contacts  # noqa: E402
 from roadsafe.office_record import OfficeRecord  # noqa: E402
+from tests.mailbox import running_mailbox, use_mailbox  # noqa: E402
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-class _Mailbox:
-    def __init__(self):
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.messages.append(envelope.original_content)
-        return "250 OK"
 
 
 @pytest.fixture(scope="module")
@@ -43,18 +31,8 @@ def seeded(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def smtp(monkeypatch):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    box = _Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("ROADSAFE_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("ROADSAFE_SMTP_PORT", str(port))
-    try:
-        yield box
-    finally:
-        controller.stop()
+    with running_mailbox() as box:
+        yield use_mailbox(monkeypatch, box, "roadsafe@jiujiang.example.gov.cn")
 
 
 @pytest.fixture
@@ -152,7 +130,7 @@ def test_office_returns_a_file_and_the_unit_sees_it_and_is_told(portal, smtp):
     listing = text_of(office.get("/review").text)
     assert sid in listing and "待生效" in listing and "portal:office" in listing
 
-    mails = [email.message_from_bytes(m, policy=email.policy.default) for m in smtp.messages]
+    mails = smtp.parsed()
     assert len(mails) == 1 and mails[0]["To"] == "wangli@example.org"
     assert "退回通知" in mails[0]["Subject"] and "应检验数与台账不符" in mails[0].get_body().get_content()
 

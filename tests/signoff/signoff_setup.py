@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from roadsafe.settings import Settings
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -16,3 +18,11 @@ def campaign_with(tmp_path: Path, extra_yaml: str) -> Path:
     with (root / "jiujiang-2022" / "campaign.yml").open("a", encoding="utf-8") as fh:
         fh.write("\n" + extra_yaml + "\n")
     return root
+
+
+def home_with(root: Path, published: Path) -> Settings:
+    """A new ``$ROADSAFE_HOME`` at ``root`` whose published snapshot is a copy of ``published``."""
+    settings = Settings(home=root, campaign_code="jiujiang-2022").ensure()
+    settings.published.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(published, settings.published)
+    return settings

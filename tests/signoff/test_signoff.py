@@ -116,11 +116,11 @@ def test_a_reword_that_changes_a_figure_or_a_unit_is_refused(home):
 
 def test_an_auto_signed_edition_is_the_same_as_before_sign_off(home, smtp, tmp_path, published_fixture):
     """Without a note or correction, signing changes no byte of what the edition shows."""
-    from conftest import _home
+    from signoff_setup import home_with
 
     from dashboards.editions import weekly_edition
 
-    plain = _home(tmp_path / "plain", published_fixture)
+    plain = home_with(tmp_path / "plain", published_fixture)
     folders = weekly_edition(plain, 5, frozen_at=FROZEN_AT)
     signoff.prepare_draft(home, "weekly_bulletin", 5, frozen_at=FROZEN_AT)
     published, _ = signoff.sign(home, "weekly_bulletin", 5, who="系统", auto=True)
