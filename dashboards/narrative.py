@@ -154,14 +154,16 @@ def compliance_table_frame(compliance: pl.DataFrame, tz: str) -> pl.DataFrame:
 
 
 def compliance_sentence(compliance: pl.DataFrame, what: str = "本周") -> str:
-    """``本周应报报表94份，按时报送89份，逾期报送2份，未报送3份。未报送的有：都昌县（F4 …）…``"""
+    """``本周应报报表94份，按时报送89份，逾期报送2份，未报送3份。未报送的有：都昌县（F4 …）…``; a late or missing
+    report the office excused (情况说明) is counted and named as such, neither late nor missing."""
     total = compliance.height
-    on_time = compliance.filter(pl.col("on_time").fill_null(False)).height
-    missing = compliance.filter(pl.col("received_at").is_null())
-    late = compliance.filter(pl.col("received_at").is_not_null() & ~pl.col("on_time").fill_null(False))
-    text = (
-        f"{what}应报报表{total}份，按时报送{on_time}份，逾期报送{late.height}份，未报送{missing.height}份。"
-    )
+    excused = pl.col("excused").fill_null(False) if "excused" in compliance.columns else pl.lit(False)
+    on_time = compliance.filter(pl.col("on_time").fill_null(False) & ~excused).height
+    missing = compliance.filter(pl.col("received_at").is_null() & ~excused)
+    late = compliance.filter(pl.col("received_at").is_not_null() & ~pl.col("on_time").fill_null(False) & ~excused)
+    explained = compliance.filter(excused)
+    text = f"{what}应报报表{total}份，按时报送{on_time}份，逾期报送{late.height}份，未报送{missing.height}份"
+    text += f"，已说明情况{explained.height}份。" if explained.height else "。"
 
     def named(frame: pl.DataFrame) -> str:
         groups: dict[str, list[str]] = {}
@@ -169,10 +171,9 @@ def compliance_sentence(compliance: pl.DataFrame, what: str = "本周") -> str:
             groups.setdefault(rec["unit_name"], []).append(rec["form_name"])
         return "；".join(f"{unit}（{join_names(forms)}）" for unit, forms in groups.items())
 
-    if missing.height:
-        text += f"未报送的有：{named(missing)}。"
-    if late.height:
-        text += f"逾期报送的有：{named(late)}。"
+    for frame, word in ((missing, "未报送"), (late, "逾期报送"), (explained, "已说明情况")):
+        if frame.height:
+            text += f"{word}的有：{named(frame)}。"
     return text
 
 

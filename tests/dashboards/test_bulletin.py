@@ -210,3 +210,29 @@ def test_pdf_fonts_embedded_page_numbers_and_fixed_dates(weekly5):
 def test_html_snapshot(weekly5):
     _edition, files = _bulletin(weekly5)
     check_snapshot("bulletin-week-05.html", files["html"].read_text(encoding="utf-8"))
+
+
+def test_compliance_sentence_counts_an_excused_report_as_excused():
+    """A missing or late report the office excused (情况说明) is neither 未报送 nor 逾期 in the opening sentence."""
+    import datetime as dt
+
+    import polars as pl
+
+    from dashboards.narrative import compliance_sentence
+
+    at = dt.datetime(2022, 5, 12, 3, tzinfo=dt.UTC)
+    rows = pl.DataFrame(
+        {
+            "unit_name": ["浔阳区", "濂溪区", "德安县", "都昌县"],
+            "unit_order": [1, 2, 3, 4],
+            "form_code": ["F1", "F1", "F1", "F1"],
+            "form_name": ["F1 重点车辆"] * 4,
+            "received_at": [at, None, None, at],
+            "on_time": [True, False, False, False],
+            "excused": [False, True, False, False],
+        }
+    )
+    text = compliance_sentence(rows)
+    assert text.startswith("本周应报报表4份，按时报送1份，逾期报送1份，未报送1份，已说明情况1份。")
+    assert "未报送的有：德安县" in text and "逾期报送的有：都昌县" in text and "已说明情况的有：濂溪区" in text
+    assert compliance_sentence(rows.drop("excused")).startswith("本周应报报表4份，按时报送1份，逾期报送1份，未报送2份。")
