@@ -1,4 +1,4 @@
-"""``roadsafe campaign import 表.xlsx --code CODE`` and ``roadsafe campaign export --code CODE -o 表.xlsx``.
+"""``roadsafe campaign import 表.xlsx|表.docx --code CODE`` and ``roadsafe campaign export --code CODE -o 表.xlsx``.
 
 ``import`` sets up a campaign from the office's 责任分工表 under ``$ROADSAFE_HOME/campaigns/<code>/``; the
 units, reporting rhythm, reports and progress form come from the template campaign (``--like``, default the
@@ -100,7 +100,7 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="campaign_command", required=True, metavar="ACTION")
 
     q = sub.add_parser(
-        "import", help="import a 责任分工表 (.xlsx/.xls/.csv) as a campaign under $ROADSAFE_HOME"
+        "import", help="import a 责任分工表 (.xlsx/.xls/.csv/.docx) as a campaign under $ROADSAFE_HOME"
     )
     q.add_argument("table", type=Path)
     q.add_argument("--code", required=True, help="code of the new campaign (lower-case letters, digits, -)")

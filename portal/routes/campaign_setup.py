@@ -1,7 +1,8 @@
 """``/campaign-setup`` (the office): set up a campaign from its 责任分工表, as ``roadsafe campaign import`` does.
 
 1. ``POST /campaign-setup``: the table is received like an upload (size limit, type told by the content:
-   Excel .xlsx/.xls or CSV; a Word document is refused with the way round it), kept in a private staging
+   Excel .xlsx/.xls, CSV or a Word .docx whose table is read; an old binary .doc is refused with the way
+   round it), kept in a private staging
    folder, and imported as a draft (new unit names listed for confirmation, not refused): the page shows the
    Chinese report — the cells it could not interpret (errors, to correct in the table), what to confirm
    (new units, odd deadlines, targets picked out of the task text) — and the tasks as read.
@@ -42,14 +43,15 @@ MAX_TABLE_BYTES = 5 * 1024 * 1024  # a 责任分工表 is a few dozen rows; the 
 _STAGING_PREFIX = ".setup-"
 _STAGING_DAYS = 1
 _RECORD = "导入记录.json"
-_TABLE_KINDS = ("xlsx", "xls", "csv")  # what the import reads (a portal upload may also be a document)
+_TABLE_KINDS = ("xlsx", "xls", "csv", "docx")  # what the import reads (a form upload may be more)
 _NOT_A_TABLE = (
-    "文件类型不符合要求：责任分工表只接受 Excel 工作簿（.xlsx、.xls）或 CSV 文件，系统按文件内容判断类型。"
+    "文件类型不符合要求：责任分工表只接受 Excel 工作簿（.xlsx、.xls）、CSV 文件或 Word 文档（.docx），"
+    "系统按文件内容判断类型。"
 )
 _FIELDS = ("code", "like", "name", "document", "year", "start", "end")
 _WORD = (
-    "这是 Word 文档。请在 Word 中选中责任分工表，复制粘贴到 Excel，另存为 .xlsx 文件后上传"
-    "（表头保留“序号”“工作任务”“牵头单位”“配合单位”“完成时限”等列）。"
+    "这是旧版 Word 文档（.doc）或 WPS 文档，系统无法读取其中的表格。请在 Word 或 WPS 中打开，"
+    "另存为 .docx 或 .xlsx 文件后上传（表头保留“序号”“工作任务”“牵头单位”“配合单位”“完成时限”等列）。"
 )
 
 
@@ -276,10 +278,11 @@ async def setup_preview(request: Request):
             raise UploadRefused(
                 413, f"文件超过{MAX_TABLE_BYTES // (1024 * 1024)}MB，责任分工表不应这么大，请检查后重新上传。"
             )
-        if b"word/document.xml" in data[:65536] and data.startswith(b"PK"):
-            raise UploadRefused(415, _WORD)
-        kind = sniff_type(data)
-        if kind in ("doc", "docx", "wps"):
+        if data.startswith(b"PK") and b"word/document.xml" in data[:65536]:
+            kind = "docx"  # a Word table: the import reads it within its own limits
+        else:
+            kind = sniff_type(data)
+        if kind in ("doc", "wps"):
             raise UploadRefused(415, _WORD)
         if kind not in _TABLE_KINDS:
             raise UploadRefused(415, _NOT_A_TABLE)

@@ -1,4 +1,5 @@
-"""A 责任分工表 as a grid of cells: read from .xlsx/.xls/.csv, its header row found, and written back.
+"""A 责任分工表 as a grid of cells: read from .xlsx/.xls/.csv or a Word .docx table, its header row found,
+and written back.
 
 Offices lay the table out as a title, a header row (序号, 工作任务, 具体措施, 牵头单位, 责任单位/配合单位,
 完成时限, 工作目标 …), section rows (一、… / （一）…) and one row per task; a long table repeats its header
@@ -15,7 +16,7 @@ from pathlib import Path
 
 __all__ = ["ROLES", "Grid", "Header", "column_letter", "find_header", "read_grid", "write_grid"]
 
-SUFFIXES = (".xlsx", ".xls", ".csv")
+SUFFIXES = (".xlsx", ".xls", ".csv", ".docx")
 
 # What a column holds → the headers offices use for it (matched whole first, then as part of the header).
 ROLES: dict[str, tuple[str, ...]] = {
@@ -52,10 +53,12 @@ ROLE_NAMES = {
 
 @dataclass(frozen=True)
 class Grid:
-    """The cells of one sheet, ``rows[i][j]`` = row i+1, column j+1 (None when empty)."""
+    """The cells of one sheet (or Word table), ``rows[i][j]`` = row i+1, column j+1 (None when empty);
+    ``above`` the paragraphs written above a Word table (its title)."""
 
     sheet: str
     rows: list[list[object]]
+    above: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,12 +123,30 @@ def _read_csv(path: Path) -> list[Grid]:
     return [Grid(path.stem, rows)]
 
 
+def _read_docx(path: Path) -> list[Grid]:
+    from roadsafe.campaign.docx_table import read_docx_tables
+
+    return [Grid(name, rows, above) for name, rows, above in read_docx_tables(path)]
+
+
+_OLD_WORD = (
+    "这是旧版 Word 文档（.doc）或 WPS 文档，系统无法读取其中的表格。请在 Word 或 WPS 中打开，"
+    "另存为 .docx 或 .xlsx 文件后再导入"
+)
+
+
 def read_grid(path: Path) -> list[Grid]:
-    """Every sheet of a table file. Raises ValueError (Chinese) for a file that cannot be read."""
+    """Every sheet (or Word table) of a table file. Raises ValueError (Chinese) for a file that cannot be read."""
+    from roadsafe.campaign.docx_table import is_docx
+
     suffix = path.suffix.lower()
-    readers = {".xlsx": _read_workbook, ".xls": _read_workbook, ".csv": _read_csv}
+    readers = {".xlsx": _read_workbook, ".xls": _read_workbook, ".csv": _read_csv, ".docx": _read_docx}
+    if suffix in (".xlsx", ".xls", ".doc", ".docx", ".wps") and is_docx(path):
+        suffix = ".docx"  # judged by content: a Word document saved under another name
+    elif suffix in (".doc", ".wps", ".docx"):
+        raise ValueError(_OLD_WORD)
     if suffix not in readers:
-        raise ValueError(f"不支持的文件类型“{path.suffix}”，请另存为 .xlsx、.xls 或 .csv 后再导入")
+        raise ValueError(f"不支持的文件类型“{path.suffix}”，请另存为 .xlsx、.xls、.csv 或 .docx 后再导入")
     try:
         return readers[suffix](path)
     except ValueError:

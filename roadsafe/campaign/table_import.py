@@ -423,7 +423,8 @@ class _Reader:
 
 
 def _title_of(grid: Grid, header: Header) -> str:
-    lines = [fold(c) for row in grid.rows[: header.row] for c in row if fold(c)]
+    lines = [fold(c) for c in grid.above if fold(c)]  # a Word table's title is written above it
+    lines += [fold(c) for row in grid.rows[: header.row] for c in row if fold(c)]
     return next((t for t in dict.fromkeys(lines) if "表" in t or len(t) > 6), lines[0] if lines else "")
 
 

@@ -13,7 +13,10 @@ import pytest
 from portal_helpers import csrf_of, text_of
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "campaign_setup"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "documents"))
 
+from document_files import make_ole_document  # noqa: E402
+from setup_docx import write_plan_docx  # noqa: E402
 from setup_tables import write_odd_table, write_plan_table  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -81,6 +84,14 @@ def test_plan_table_is_confirmed_and_written(browser, entry_home, tmp_path):
     assert r.status_code == 400 and "已导入" in text_of(r.text)
 
 
+def test_a_word_table_is_read_like_a_workbook(browser, entry_home, tmp_path):
+    http = browser("office")
+    table, _ = write_plan_docx(tmp_path / "责任分工表.docx")
+    r = _preview(http, table, code="plan-docx", name="专项整治")
+    assert r.status_code == 200, text_of(r.text)
+    assert "识别任务 26 项" in text_of(r.text) and "表格2" in text_of(r.text)
+
+
 def test_untrusted_files_are_refused(browser, tmp_path):
     http = browser("office")
     exe = tmp_path / "表.xlsx"
@@ -98,6 +109,9 @@ def test_untrusted_files_are_refused(browser, tmp_path):
         zf.writestr("[Content_Types].xml", "<Types/>")
         zf.writestr("word/document.xml", "<w:document/>")
     r = _preview(http, word, code="bad-2022")
-    assert r.status_code == 415 and "Word 文档" in text_of(r.text)
+    assert r.status_code == 400 and "分工表.docx：Word 文档的正文结构已损坏" in text_of(r.text)
+    old_word = tmp_path / "分工表.doc"
+    r = _preview(http, make_ole_document(old_word), code="bad-2022")
+    assert r.status_code == 415 and "另存为 .docx 或 .xlsx" in text_of(r.text)
     r = _preview(http, exe, code="../etc")
     assert r.status_code == 400 and "活动代码" in text_of(r.text)
