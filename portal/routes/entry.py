@@ -26,9 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from portal.errors import PortalError
 from portal.pages import render
-from portal.routes.upload import BUSY
-from portal.state import Busy
-from portal.uploads import UploadRefused, handle_upload
+from portal.routes.upload import receive
 
 __all__ = ["MAX_CHARS", "entry_form", "entry_workbook", "router"]
 
@@ -183,38 +181,13 @@ async def entry_submit(request: Request):
         entry_workbook, portal.campaign, ctx["form_code"], unit_id, week, entries
     )
 
-    def pending_ids() -> set[str]:
-        return {a.receipt_id for a in portal.data().attempts(unit_id) if a.pending}
-
-    try:
-        portal.uploads.acquire(login)
-    except Busy:
-        log.warning("entry refused (busy) for %s", login)
-        response = render(portal, request, "entry.html", status=503, session=session, refused=BUSY, **ctx)
-        response.headers["Retry-After"] = "10"
-        return response
-    try:
-        outcome = await run_in_threadpool(
-            handle_upload,
-            config=portal.config,
-            campaign=portal.campaign,
-            store=portal.store,
-            notifier=portal.notifier,
-            login=login,
-            unit_id=unit_id,
-            form=ctx["form_code"],
-            period=week,
-            filename=name,
-            data=content,
-            received_at=portal.clock.now(),
-            pending_ids=pending_ids,
-        )
-    except UploadRefused as exc:
-        return render(
-            portal, request, "entry.html", status=exc.status, session=session, refused=exc.message, **ctx
-        )
-    finally:
-        portal.uploads.release(login)
+    refused, outcome = await receive(
+        portal, request, session, "entry.html", ctx,
+        unit_id=unit_id, form=ctx["form_code"], period=week, filename=name, data=content,
+        received_at=portal.clock.now(),
+    )  # fmt: skip
+    if refused is not None:
+        return refused
     log.info(
         "online entry %s by %s for %s (%s, week %s, %d tasks, sha256 %s): %s",
         outcome.receipt.receipt_id,

@@ -88,40 +88,12 @@ async def upload(request: Request):
     ctx = upload_context(portal, session, unit_id, form_code, week)
     received_at = portal.clock.now()
     login = session.user.login
-
-    def pending_ids() -> set[str]:
-        return {a.receipt_id for a in portal.data().attempts(unit_id) if a.pending}
-
-    try:
-        portal.uploads.acquire(login)
-    except Busy:
-        log.warning("upload refused (busy) for %s", login)
-        response = render(portal, request, "upload.html", status=503, session=session, refused=BUSY, **ctx)
-        response.headers["Retry-After"] = "10"
-        return response
-    try:
-        outcome = await run_in_threadpool(
-            handle_upload,
-            config=config,
-            campaign=portal.campaign,
-            store=portal.store,
-            notifier=portal.notifier,
-            login=login,
-            unit_id=unit_id,
-            form=form_code,
-            period=week,
-            filename=filename,
-            data=data,
-            received_at=received_at,
-            pending_ids=pending_ids,
-        )
-    except UploadRefused as exc:
-        log.info("upload refused for %s (%s): %s", login, exc.status, exc.message)
-        return render(
-            portal, request, "upload.html", status=exc.status, session=session, refused=exc.message, **ctx
-        )
-    finally:
-        portal.uploads.release(login)
+    refused, outcome = await receive(
+        portal, request, session, "upload.html", ctx,
+        unit_id=unit_id, form=form_code, period=week, filename=filename, data=data, received_at=received_at,
+    )  # fmt: skip
+    if refused is not None:
+        return refused
     log.info(
         "upload %s by %s for %s: %s (%s)",
         outcome.receipt.receipt_id,
@@ -140,3 +112,47 @@ async def upload(request: Request):
         airflow_enabled=portal.notifier.enabled,
         **ctx,
     )
+
+
+async def receive(
+    portal, request, session, template: str, ctx: dict, *, unit_id, form, period, filename, data, received_at
+):
+    """One landed file through :func:`portal.uploads.handle_upload`, one at a time per login: returns
+    ``(refusal page, None)`` when the portal is busy or the file is refused, else ``(None, outcome)``."""
+    login = session.user.login
+
+    def pending_ids() -> set[str]:
+        return {a.receipt_id for a in portal.data().attempts(unit_id) if a.pending}
+
+    try:
+        portal.uploads.acquire(login)
+    except Busy:
+        log.warning("%s refused (busy) for %s", template, login)
+        response = render(portal, request, template, status=503, session=session, refused=BUSY, **ctx)
+        response.headers["Retry-After"] = "10"
+        return response, None
+    try:
+        outcome = await run_in_threadpool(
+            handle_upload,
+            config=portal.config,
+            campaign=portal.campaign,
+            store=portal.store,
+            notifier=portal.notifier,
+            login=login,
+            unit_id=unit_id,
+            form=form,
+            period=period,
+            filename=filename,
+            data=data,
+            received_at=received_at,
+            pending_ids=pending_ids,
+        )
+    except UploadRefused as exc:
+        log.info("%s refused for %s (%s): %s", template, login, exc.status, exc.message)
+        page = render(
+            portal, request, template, status=exc.status, session=session, refused=exc.message, **ctx
+        )
+        return page, None
+    finally:
+        portal.uploads.release(login)
+    return None, outcome
