@@ -419,6 +419,22 @@ _TOTAL_RE = rf"^(全市|全县|全区|全省|本周|累计)?{_S}({'|'.join(_spac
 _FOOTER_RE = rf"^({'|'.join(_spaced(w) for w in FOOTER_WORDS)})|填{_S}报{_S}人{_S}[:：]"
 
 
+def _may_start_total_or_footer(first) -> bool:
+    """False when no cell of ``first`` can match :data:`_TOTAL_RE` or :data:`_FOOTER_RE`: their words are
+    Chinese, and the column's character data is plain ASCII (a serial number, a date: one fast byte test
+    instead of two regular expressions over every row of a large table). True when unsure."""
+    import pyarrow as pa
+
+    column = first if isinstance(first, pa.ChunkedArray) else pa.chunked_array([first])
+    if column.type not in (pa.string(), pa.large_string()):
+        return True
+    for chunk in column.chunks:
+        buffers = chunk.buffers()
+        if len(buffers) == 3 and buffers[2] is not None and not memoryview(buffers[2]).tobytes().isascii():
+            return True
+    return False
+
+
 def classify_rows(span_columns, key_columns, first_data_index: int, height: int):
     """Which rows below the header are data, vectorised over whole Arrow columns.
 
@@ -453,14 +469,18 @@ def classify_rows(span_columns, key_columns, first_data_index: int, height: int)
     cols = [c.slice(first_data_index) for c in span_columns]
     keys = [c.slice(first_data_index) for c in key_columns]
     first = pc.coalesce(*cols) if cols else pa.chunked_array([pa.nulls(n, pa.string())])
-    footer = pc.fill_null(pc.match_substring_regex(first, _FOOTER_RE), False)
-    footer_at = pc.index(footer, True).as_py()
-    total = pc.fill_null(pc.match_substring_regex(first, _TOTAL_RE), False)
+    footer_at, total = -1, None
+    if _may_start_total_or_footer(first):
+        footer = pc.fill_null(pc.match_substring_regex(first, _FOOTER_RE), False)
+        footer_at = pc.index(footer, True).as_py()
+        total = pc.fill_null(pc.match_substring_regex(first, _TOTAL_RE), False)
     no_value = pc.is_null(keys[0]) if keys else pc.is_null(first)
     for col in keys[1:]:
         no_value = pc.and_(no_value, pc.is_null(col))
     none = pa.scalar(None, pa.string())
-    reason = pc.if_else(total, pa.scalar(SKIP_TOTAL), pc.if_else(no_value, pa.scalar(SKIP_BLANK), none))
+    reason = pc.if_else(no_value, pa.scalar(SKIP_BLANK), none)
+    if total is not None:
+        reason = pc.if_else(total, pa.scalar(SKIP_TOTAL), reason)
     footer_row = None
     if footer_at >= 0:
         footer_row = first_data_index + footer_at + 1

@@ -237,8 +237,8 @@ def evaluate(con, campaign: Campaign, sent: SentFile, reading: Reading) -> Evalu
     """Detect, normalise and check a read file against the history on ``con`` (``raw.*``: the warehouse
     inside the loading transaction, or the published snapshot for the dry run) and decide its status.
 
-    Writes only the scratch tables ``temp._ingest_src`` / ``temp._ingest_norm`` (the typed rows that
-    :func:`record` loads); nothing in ``raw.*``.
+    Writes only the scratch table ``temp._ingest_norm`` (the typed rows that :func:`record` loads; the
+    cells are registered as ``_ingest_src``); nothing in ``raw.*``.
     """
     received_at = sent.received_at.astimezone(ZoneInfo(campaign.frame.timezone))
     if reading.document is not None:
@@ -320,7 +320,7 @@ def evaluate(con, campaign: Campaign, sent: SentFile, reading: Reading) -> Evalu
                 file_error(M.missing_optional_column(header), WARNING, header=header)
             for header in parsed.extra_headers:
                 file_error(M.extra_column(header), WARNING, header=header)
-            row_count = parsed.load_into(con, SRC)
+            row_count = parsed.register_rows(con, SRC)
             if row_count == 0:
                 file_error(M.no_rows())
             else:
@@ -455,6 +455,10 @@ def _existing(con, receipt: PendingReceipt) -> str | None:
 
 
 def _drop_temp(con) -> None:
+    try:
+        con.unregister(SRC)  # the file's cells (ParsedTable.register_rows)
+    except Exception:  # noqa: BLE001 - best effort clean-up of scratch tables
+        pass
     for name in (SRC, NORM):
         try:
             con.execute(f"drop table if exists temp.{name}")

@@ -152,6 +152,24 @@ class ParsedTable:
             con.unregister(view)
         return rows.num_rows  # the table holds exactly these rows
 
+    def register_rows(self, con, name: str) -> int:
+        """Make the data rows readable on ``con`` as ``name`` without copying them; return how many.
+
+        The same rows and columns as :meth:`load_into` makes (``source_row INTEGER`` and the VARCHAR cells),
+        but as an Arrow table registered on the connection (``con.register``) instead of a table: a large
+        file's cells are then not copied once more before normalising. The caller releases them with
+        ``con.unregister(name)``.
+        """
+        import pyarrow as pa
+
+        rows = self._rows()
+        cells = [rows.column(k).cast(pa.string()) for k in self.columns]  # as load_into: plain VARCHAR
+        source_row = rows.column("source_row").cast(pa.int32())
+        table = pa.table([source_row, *cells], names=["source_row", *self.columns])
+        con.execute(f"drop table if exists temp.{_table_name(name)}")  # a temp table of that name would clash
+        con.register(name, table)
+        return table.num_rows
+
     def _rows(self):
         source = self._source
         if source is None:
@@ -312,9 +330,15 @@ def _data_rows(grid: Grid, match: HeaderMatch):
     )
     footer = footer + start if footer is not None else None
     skipped = [(row + start, why) for row, why in skipped]
-    columns = {"source_row": pa.array(range(start + 1, grid.height + 1), type=pa.int32())}
+    import pyarrow.compute as pc
+
+    n = max(0, grid.height - start)
+    ones = pa.repeat(pa.scalar(1, pa.int32()), n)
+    columns = {"source_row": pc.cumulative_sum(ones, start=pa.scalar(start, pa.int32()))}  # start+1 … height
     columns.update({key: clean[f"c{index}"] for key, index in match.columns.items()})
-    rows = pa.table(columns).filter(keep)
+    rows = pa.table(columns)
+    if skipped or footer is not None or keep.null_count or not pc.all(keep).as_py():
+        rows = rows.filter(keep)
     return footer, skipped, rows
 
 

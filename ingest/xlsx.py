@@ -466,6 +466,8 @@ _VALUE_TAG = re.compile(rb"<(?:\w+:)?v\s*(/?)>(.?)", re.S)
 _CELL_REF_ATTR = re.compile(rb'\sr\s*=\s*["\']([A-Za-z]{1,3}\d+)["\']')
 _STRING_TYPE = re.compile(rb'\st="str"')
 _PLAIN_REF = re.compile(rb'<c r="[A-Z]{1,3}(\d+)"')
+_PLAIN_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"')
+_ROW_R = re.compile(rb'<row r="([1-9][0-9]{0,6})"')
 
 
 def _letters_to_col(letters: bytes) -> int:
@@ -534,7 +536,31 @@ class _SheetScanner:
                 self.max_row = max(self.max_row, int(m[1]))
                 self.estimated = True
             return
+        if self._plain_refs(seg):
+            return
         self._closely(seg)
+
+    def _plain_refs(self, seg: bytes) -> bool:
+        """Read a segment whose tags are all written the plain way, but whose references reach further
+        than seen so far (the first rows, rows 10000, 100000…), without :meth:`_closely`'s general patterns;
+        False (nothing read) when it holds anything else. What it learns is what :meth:`_closely` would:
+        the widest column and the highest row, over every cell and row reference."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        plain = _suspects(EXCEL_MAX_COLUMNS, 7)  # references within Excel's grid pass; the rest must be plain
+        if pc.match_substring_regex(pa.array([seg], pa.binary()), plain)[0].as_py():
+            return False
+        cells = _PLAIN_CELL_REF.findall(seg)
+        rows = _ROW_R.findall(seg)
+        if len(cells) != seg.count(b'<c r="') or len(rows) != seg.count(b'<row r="'):
+            return False  # a reference written otherwise (leading zeros, no row number): read closely
+        letters = {ref for ref, _ in cells}
+        self.widest = max([self.widest, *(_letters_to_col(ref) for ref in letters)])
+        highest = max(max((int(row) for _, row in cells), default=0), max(map(int, rows), default=0))
+        self.max_row = max(self.max_row, highest)
+        self.digits = max(self.digits, len(str(self.max_row)))
+        return True
 
     def _closely(self, seg: bytes) -> None:
         for tag, _, value in _TAG_R.findall(seg):
