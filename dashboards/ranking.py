@@ -1,6 +1,6 @@
 """The monthly ranking (工作排名): county and department league tables with score, rank and the change
 against last month, the last places marked 排名靠后 as the campaign definition says, and every score
-explained line by line.
+explained line by line (on the page and in the workbook; the PDF prints that annex summed per unit).
 
 Examples
 --------
@@ -20,11 +20,25 @@ from dashboards.edition_meta import EditionMeta
 from dashboards.formatting import fmt_change
 from dashboards.narrative import base_context, stamp_text
 from dashboards.rendering import Document, render_template
-from dashboards.tables import bottom_marks, build_breakdown_table, build_ranking_table, to_html
+from dashboards.tables import (
+    bottom_marks,
+    build_breakdown_summary_table,
+    build_breakdown_table,
+    build_ranking_table,
+    to_html,
+)
 from dashboards.workbook import Sheet
 from roadsafe.wording import cn_numeral
 
-__all__ = ["SCOPES", "RankingData", "bottom_of", "build_ranking", "collect_ranking", "ranking_sentence"]
+__all__ = [
+    "SCOPES",
+    "RankingData",
+    "bottom_of",
+    "breakdown_by_unit",
+    "build_ranking",
+    "collect_ranking",
+    "ranking_sentence",
+]
 
 SCOPES = {"county": "县（市、区）", "department": "市直责任单位"}
 _COMPONENTS = {"attainment": "目标完成", "timeliness": "按时报送", "quality": "数据质量"}
@@ -100,6 +114,17 @@ def ranking_sentence(table: pl.DataFrame, scope_name: str, bottom_marked: int) -
     return "；".join(parts) + "。"
 
 
+def breakdown_by_unit(breakdown: pl.DataFrame, table: pl.DataFrame, components: list[str]) -> pl.DataFrame:
+    """The breakdown's points summed per unit, in the breakdown's order: unit_id, unit_name, one column per
+    component (the sum of its items' points), total (the sum of all the unit's points), rank (from the
+    league table ``table``; null for a unit not in it)."""
+    sums = breakdown.group_by("unit_id", "unit_name", maintain_order=True).agg(
+        *[pl.col("points").filter(pl.col("component") == c).sum().alias(c) for c in components],
+        pl.col("points").sum().alias("total"),
+    )
+    return sums.join(table.select("unit_id", "rank"), on="unit_id", how="left", maintain_order="left")
+
+
 def _weights(weights: pl.DataFrame, scope: str) -> dict[str, float]:
     rows = weights.filter(pl.col("scope") == scope)
     return dict(zip(rows["component"].to_list(), rows["weight"].to_list(), strict=True))
@@ -143,6 +168,9 @@ def build_ranking(data: RankingData, meta: EditionMeta) -> Document:
             .sort(["_order", "_component", "item"])
             .drop("_order", "_component")
         )
+        summed = list(components) + [
+            c for c in breakdown["component"].unique(maintain_order=True).to_list() if c not in components
+        ]
         parts.append(
             {
                 "numeral": cn_numeral(i),
@@ -155,6 +183,16 @@ def build_ranking(data: RankingData, meta: EditionMeta) -> Document:
                 else "",
                 "chart": chart,
                 "breakdown": to_html(build_breakdown_table(breakdown, table_id=f"breakdown-{scope}"))
+                if breakdown.height
+                else "",
+                # the printed copy's annex: the same points summed per unit (the items are in the workbook)
+                "breakdown_summary": to_html(
+                    build_breakdown_summary_table(
+                        breakdown_by_unit(breakdown, table, summed),
+                        table_id=f"breakdown-sum-{scope}",
+                        components=summed,
+                    )
+                )
                 if breakdown.height
                 else "",
                 "weights": "、".join(f"{_COMPONENTS.get(c, c)}{w:g}分" for c, w in weights.items()),
@@ -212,8 +250,7 @@ def build_ranking(data: RankingData, meta: EditionMeta) -> Document:
         marks = bottom_of(table, bottom)
         marked_units += [u for u, m in zip(table["unit_name"].to_list(), marks, strict=True) if m]
     stamp = stamp_text(data.coverage, meta.campaign.timezone, "本月")
-    html = render_template(
-        "ranking.html.j2",
+    context = dict(
         **base_context(meta),
         stamp=stamp,
         judged_text=judged_periods_text(data.reference, meta),
@@ -225,6 +262,7 @@ def build_ranking(data: RankingData, meta: EditionMeta) -> Document:
         numerals={k: cn_numeral(len(parts) + k) for k in (1, 2, 3)},
         duban=data.duban,
     )
+    html = render_template("ranking.html.j2", **context, printed=False)
     summary = "\n".join([f"{meta.title}（第{meta.issue_no}期）", stamp] + [p["sentence"] for p in parts])
     return Document(
         stem="ranking",
@@ -232,4 +270,5 @@ def build_ranking(data: RankingData, meta: EditionMeta) -> Document:
         html=html,
         sheets=sheets,
         summary=summary,
+        pdf_html=render_template("ranking.html.j2", **context, printed=True),
     )

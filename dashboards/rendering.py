@@ -2,8 +2,9 @@
 
 The HTML is one file with the CSS inline, charts as inline SVG and fonts named (never fetched); a
 Content-Security-Policy forbids every network request and every script, so even a mistake elsewhere
-cannot make a page call out. The PDF is printed from the same HTML with the page footer
-"第 N 页 共 M 页" and dates fixed to the edition's freeze time.
+cannot make a page call out. The PDF is printed from the same HTML (or from the document's printed
+copy, ``Document.pdf_html``, where the two differ) with the page footer "第 N 页 共 M 页" and dates
+fixed to the edition's freeze time.
 
 Examples
 --------
@@ -47,7 +48,10 @@ CSP = (
 class Document:
     """A rendered report: its HTML page, its workbook sheets and a plain-text summary (for e-mail).
 
-    ``stem`` names the files (``bulletin.html`` …); ``title`` is the document title.
+    ``stem`` names the files (``bulletin.html`` …); ``title`` is the document title. ``pdf_html`` is the
+    page printed to PDF when the printed copy differs from the web page (the ranking prints its score
+    annex one line per unit; the line-by-line annex stays on the page and in the workbook); ``None``
+    prints ``html`` itself.
     """
 
     stem: str
@@ -55,6 +59,12 @@ class Document:
     html: str
     sheets: list[Sheet] = field(default_factory=list)
     summary: str = ""
+    pdf_html: str | None = None
+
+    @property
+    def printed_html(self) -> str:
+        """The HTML the PDF is printed from."""
+        return self.html if self.pdf_html is None else self.pdf_html
 
 
 @functools.cache
@@ -128,7 +138,7 @@ def write_document(
     out["html"] = write_html(document.html, folder / f"{document.stem}.html")
     out["txt"] = write_html(document.summary + "\n", folder / f"{document.stem}.txt")
     t1 = time.perf_counter()
-    out["pdf"] = write_pdf(document.html, folder / f"{document.stem}.pdf")
+    out["pdf"] = write_pdf(document.printed_html, folder / f"{document.stem}.pdf")
     t2 = time.perf_counter()
     out["xlsx"] = write_workbook(
         folder / f"{document.stem}.xlsx",

@@ -116,22 +116,37 @@ def read_review(folder: Path) -> dict:
 
 
 def apply_review(document, folder: Path, review: dict | None = None):
-    """The document with the review of ``folder`` applied (the same object when there is none)."""
+    """The document with the review of ``folder`` applied (the same object when there is none): to the
+    page, to its printed copy when that differs (``pdf_html``), to the summary and the workbook."""
     review = read_review(folder) if review is None else review
     note = (review.get("note") or "").strip()
     rewordings = review.get("rewordings") or {}
     if not note and not rewordings:
         return document
-    page, summary = document.html, document.summary
-    if rewordings:
-        by_key = {p.key: p for p in paragraphs(page)}
-        for key in sorted(rewordings, key=lambda k: -by_key[k].start if k in by_key else 0):
-            change, para = rewordings[key], by_key.get(key)
-            if para is None or para.text != change["original"]:
-                raise ReviewError(f"第{key[1:]}段的原文已变化，原有的表述修改不能再套用，请重新修改。")
-            page = page[: para.start] + str(escape(change["text"])) + page[para.end :]
-            summary = "\n".join(change["text"] if line == para.text else line for line in summary.split("\n"))
+    reworded = {change["original"]: change["text"] for change in rewordings.values()}
+    summary = "\n".join(reworded.get(line, line) for line in document.summary.split("\n"))
     sheets = list(document.sheets)
+    if note:
+        lines = summary.split("\n")
+        summary = "\n".join([lines[0], f"按语：{' '.join(note.split())}", *lines[1:]])
+        sheets.insert(0, _cover(document.title, note, review))
+    return dataclasses.replace(
+        document,
+        html=_reviewed_page(document.html, note, rewordings),
+        pdf_html=None if document.pdf_html is None else _reviewed_page(document.pdf_html, note, rewordings),
+        summary=summary,
+        sheets=sheets,
+    )
+
+
+def _reviewed_page(page: str, note: str, rewordings: dict) -> str:
+    """``page`` with the reworded paragraphs replaced and the 按语 inserted after the red heading."""
+    by_key = {p.key: p for p in paragraphs(page)}
+    for key in sorted(rewordings, key=lambda k: -by_key[k].start if k in by_key else 0):
+        change, para = rewordings[key], by_key.get(key)
+        if para is None or para.text != change["original"]:
+            raise ReviewError(f"第{key[1:]}段的原文已变化，原有的表述修改不能再套用，请重新修改。")
+        page = page[: para.start] + str(escape(change["text"])) + page[para.end :]
     if note:
         block = "".join(
             f'<p style="margin:0;text-indent:2em">{escape(line.strip())}</p>'
@@ -145,10 +160,7 @@ def apply_review(document, folder: Path, review: dict | None = None):
         )
         at = page.find("</header>") + len("</header>")
         page = page[:at] + section + page[at:]
-        lines = summary.split("\n")
-        summary = "\n".join([lines[0], f"按语：{' '.join(note.split())}", *lines[1:]])
-        sheets.insert(0, _cover(document.title, note, review))
-    return dataclasses.replace(document, html=page, summary=summary, sheets=sheets)
+    return page
 
 
 def _cover(title: str, note: str, review: dict):

@@ -33,6 +33,7 @@ from dashboards.formatting import (
 __all__ = [
     "TABLE_FONTS",
     "bottom_marks",
+    "build_breakdown_summary_table",
     "build_breakdown_table",
     "build_compliance_table",
     "build_corrections_table",
@@ -578,4 +579,29 @@ def build_breakdown_table(breakdown: pl.DataFrame, *, table_id: str) -> GT:
         .pipe(gov_table_style)
         # an annex of several hundred lines: smaller and tighter than the other tables
         .tab_options(table_font_size="8.5pt", data_row_padding="1px", row_group_padding="2px")
+    )
+
+
+def build_breakdown_summary_table(summary: pl.DataFrame, *, table_id: str, components: list[str]) -> GT:
+    """The points behind each score summed per unit, one line per unit (the printed copy's annex): rank,
+    unit, each component's points summed over its items, and their sum.
+
+    ``summary`` columns: rank, unit_name, total, and one column per name in ``components``
+    (``attainment`` …), sorted by rank.
+    """
+    names = [_COMPONENT_NAMES.get(c, c) for c in components]
+    data = {
+        "排名": ["—" if r is None else str(r) for r in summary["rank"].to_list()],
+        "单位": summary["unit_name"].to_list(),
+    }
+    for component, name in zip(components, names, strict=True):
+        data[name] = [f"{v:.2f}" for v in summary[component].to_list()]
+    data["合计"] = [f"{v:.2f}" for v in summary["total"].to_list()]
+    display = pl.DataFrame(data, schema={k: pl.String for k in data})
+    share = f"{(100 - 8 - 28 - 14) / max(len(names), 1):.1f}%"
+    return (
+        _gt(display, table_id)
+        .cols_align(align="center", columns=[c for c in display.columns if c != "单位"])
+        .cols_width(cases={"排名": "8%", "单位": "28%", **{n: share for n in names}, "合计": "14%"})
+        .pipe(gov_table_style)
     )
