@@ -24,6 +24,7 @@ __all__ = [
     "campaign_timezone",
     "deliver_edition",
     "inbox_path",
+    "ingest_announcing_raw",
     "ingest_pending",
     "is_bulletin_day",
     "is_last_working_day",
@@ -271,6 +272,17 @@ def raw_changed(summary: dict[str, Any]) -> bool:
     """Whether the marts must be rebuilt: this run wrote to ``raw.*`` (rejected and duplicate attempts count
     too: they change the submission compliance mart), or an earlier try did and never announced it."""
     return int(summary.get("receipts") or 0) > 0 or bool(summary.get("unpublished"))
+
+
+def ingest_announcing_raw(conf: dict[str, Any] | None = None, campaign: str | None = None) -> dict[str, Any]:
+    """:func:`ingest_pending` for the ingest DAG's one task, whose outlet is ``roadsafe_raw``: the task is
+    skipped (so no event, no build) when nothing reached ``raw.*``."""
+    summary = ingest_pending(conf, campaign)
+    if not raw_changed(summary):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException("no submission written to raw.*: roadsafe_raw not updated")
+    return summary
 
 
 def build_marts(campaign: str | None = None) -> dict[str, Any]:

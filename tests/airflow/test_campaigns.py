@@ -57,7 +57,7 @@ def test_every_campaign_gets_its_own_dags_pool_assets_and_watcher(several):
         assert inbox.name == f"roadsafe_inbox/{code}"
         (watcher,) = inbox.watchers
         assert watcher.trigger.serialize()[1]["inbox"] == str(several / "homes" / code / "inbox")
-        assert [a.name for a in ingest.get_task("announce_raw").outlets] == [f"roadsafe_raw/{code}"]
+        assert [a.name for a in ingest.get_task("ingest_pending").outlets] == [f"roadsafe_raw/{code}"]
         assert [a.name for a in build.timetable.asset_condition.objects] == [f"roadsafe_raw/{code}"]
         assert [a.name for a in build.get_task("dbt_build").outlets] == [f"roadsafe_marts/{code}"]
         # the campaign travels with the task, so any worker can run it

@@ -135,7 +135,7 @@ def test_inbox_files_reach_the_published_snapshot_once(tmp_path, processes, afli
         assert [n for n, _ in rows].count(src.name) == 1, src.name
 
     # --- the upload portal's way in: an asset event on roadsafe_inbox through the REST API. Nothing new
-    # is pending, so the ingest run skips announce_raw: no roadsafe_raw event, no build run.
+    # is pending, so the ingest task is skipped: no roadsafe_raw event, no build run.
     (inbox_asset,) = aflib.api("GET", f"{base}/api/v2/assets?name_pattern=roadsafe_inbox")["assets"]
     aflib.api(
         "POST", f"{base}/api/v2/assets/events", {"asset_id": inbox_asset["id"], "extra": {"from": "test"}}
@@ -154,10 +154,7 @@ def test_inbox_files_reach_the_published_snapshot_once(tmp_path, processes, afli
     tis = aflib.api(
         "GET", f"{base}/api/v2/dags/roadsafe_ingest/dagRuns/{rest_run['dag_run_id']}/taskInstances"
     )
-    assert {t["task_id"]: t["state"] for t in tis["task_instances"]} == {
-        "ingest_pending": "success",
-        "announce_raw": "skipped",
-    }
+    assert {t["task_id"]: t["state"] for t in tis["task_instances"]} == {"ingest_pending": "skipped"}
     time.sleep(5)
     assert len(dag_runs(base, aflib, "roadsafe_build")) == len(build_runs)
 

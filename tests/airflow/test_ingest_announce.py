@@ -7,7 +7,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from application.airflow.tasks import ingest_pending, raw_changed
+import pytest
+from airflow.sdk.exceptions import AirflowSkipException
+
+from application.airflow.tasks import ingest_announcing_raw, ingest_pending, raw_changed
 from application.build import run_build
 from ingest.service import submit
 from roadsafe.settings import Settings
@@ -23,10 +26,12 @@ def test_a_load_nobody_announced_is_announced_by_the_next_run(tmp_path, monkeypa
 
     summary = ingest_pending()  # nothing anywhere yet
     assert summary["receipts"] == 0 and not raw_changed(summary)
+    with pytest.raises(AirflowSkipException):  # the DAG's task: skipped, so no roadsafe_raw event
+        ingest_announcing_raw()
 
     # the killed try's work: loaded into raw.*, never announced, no build
     assert submit(settings, f1_xlsx(tmp_path / "F1.xlsx"), unit="市公安局", period=5).status == "accepted"
-    summary = ingest_pending()  # the retry finds nothing new in the inbox
+    summary = ingest_announcing_raw()  # the retry finds nothing new in the inbox, and still announces
     assert summary["receipts"] == 0 and summary["unpublished"] and raw_changed(summary)
 
     assert run_build(settings).ok  # the build that announcement starts publishes the snapshot

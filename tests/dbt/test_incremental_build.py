@@ -5,6 +5,9 @@ files redoes only the pairs whose current submissions changed (macros/current_fo
 sample campaign is imported up to week 2 and built from scratch, then weeks 3-4 arrive (new files,
 corrections that supersede earlier ones, re-sends) and the build is incremental; every intermediate and
 mart table must then equal what a full refresh computes from the same warehouse.
+
+That incremental build also runs only what new data can change (the tables downstream of the raw sources
+and their tests); a change of the ``ref.*`` content (here an office decision) runs the whole graph again.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from application.build import run_build
 from application.samples import generate_samples
 from ingest.history import replay_manifest
 from ingest.service import submit
+from roadsafe.office_record import OfficeRecord
 from roadsafe.settings import Settings
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -87,6 +91,9 @@ def test_incremental_build_equals_a_full_rebuild(tmp_path):
     assert resent.status == "accepted" and resent.superseded, resent
     incremental = run_build(settings)
     assert incremental.ok and not incremental.full_refresh, incremental.failures
+    assert not incremental.whole_graph and first.whole_graph
+    ran, all_nodes = sum(incremental.counts.values()), sum(first.counts.values())
+    assert incremental.counts.get("success", 0) < first.counts["success"] and ran < all_nodes * 0.7
     after_incremental = tmp_path / "incremental.duckdb"
     shutil.copyfile(settings.published, after_incremental)
 
@@ -98,6 +105,15 @@ def test_incremental_build_equals_a_full_rebuild(tmp_path):
     for name in want:
         assert got[name] == want[name], f"{name}: {len(got[name] ^ want[name])} rows differ"
     assert any(len(rows) > 1000 for rows in want.values())
+
+    # the office excuses a report: ref.office_excuses changes, so the next build runs every model and test
+    OfficeRecord(settings.home).append(
+        "excuse", campaign="jiujiang-2022", by="office", at="2022-05-12T09:00:00+08:00",
+        reason="系统故障，已电话报送", form_code=week1["form_code"], unit_id=week1["unit_id"], period_no=2,
+    )
+    after_decision = run_build(settings)
+    assert after_decision.ok and after_decision.whole_graph and not after_decision.full_refresh
+    assert not run_build(settings).whole_graph  # and the build after that is the narrow one again
 
 
 def test_a_changed_model_or_campaign_rebuilds_from_scratch(tmp_path, monkeypatch):
