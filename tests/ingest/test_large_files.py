@@ -17,7 +17,7 @@ import datetime as dt
 
 import duckdb
 import pytest
-from corpus import at, query, settings
+from corpus import F4_HEADER, at, query, settings
 
 from ingest.headers import SKIP_BLANK, SKIP_FOOTER, SKIP_TOTAL
 from ingest.messages import ERROR
@@ -27,17 +27,6 @@ from ingest.service import submit
 from ingest.xlsx import _SheetScanner
 from roadsafe.campaign import load_campaign
 
-F4_HEADER = [
-    "隐患编号",
-    "县区",
-    "道路名称",
-    "道路类型",
-    "隐患类型",
-    "发现日期",
-    "整改状态",
-    "整改完成日期",
-    "责任单位",
-]
 _TYPES = ["国省道", "县乡道", "村道", "城市道路"]
 
 
