@@ -31,7 +31,7 @@ from dashboards.narrative import (
     task_overview_sentence,
 )
 from dashboards.rendering import Document, render_template
-from dashboards.summary import unit_compliance_summary
+from dashboards.summary import compliance_sheet, unit_compliance_summary
 from dashboards.tables import (
     build_task_overview_table,
     build_unit_compliance_table,
@@ -233,16 +233,7 @@ def build_assessment(data: AssessmentData, meta: EditionMeta) -> Document:
                 schema_overrides={"状态": pl.String},
             ),
         ),
-        Sheet(
-            "报送情况",
-            per_unit.select(
-                pl.col("unit_name").alias("单位"),
-                pl.col("expected").alias("应报"),
-                pl.col("on_time").alias("按时报送"),
-                pl.col("late").alias("逾期报送"),
-                pl.col("missing").alias("未报送"),
-            ),
-        ),
+        compliance_sheet(per_unit),
     ]
     summary = "\n".join([f"{meta.title}（第{meta.issue_no}期）", stamp, *overview])
     return Document(

@@ -45,6 +45,7 @@ __all__ = [
     "SummaryData",
     "build_summary",
     "collect_summary",
+    "compliance_sheet",
     "unit_compliance_summary",
     "unit_summary_quotes",
 ]
@@ -92,6 +93,20 @@ def _month_end(month: str, ahead: int) -> dt.date:
     year, mon = int(month[:4]), int(month[5:]) + ahead + 1
     year, mon = year + (mon - 1) // 12, (mon - 1) % 12 + 1
     return dt.date(year, mon, 1) - dt.timedelta(days=1)
+
+
+def compliance_sheet(per_unit: pl.DataFrame) -> Sheet:
+    """The workbook's 报送情况 sheet: each unit's expected, on-time, late and missing reports."""
+    return Sheet(
+        "报送情况",
+        per_unit.select(
+            pl.col("unit_name").alias("单位"),
+            pl.col("expected").alias("应报"),
+            pl.col("on_time").alias("按时报送"),
+            pl.col("late").alias("逾期报送"),
+            pl.col("missing").alias("未报送"),
+        ),
+    )
 
 
 def unit_compliance_summary(compliance: pl.DataFrame) -> pl.DataFrame:
@@ -318,16 +333,7 @@ def build_summary(data: SummaryData, meta: EditionMeta) -> Document:
                 }
             ),
         ),
-        Sheet(
-            "报送情况",
-            per_unit.select(
-                pl.col("unit_name").alias("单位"),
-                pl.col("expected").alias("应报"),
-                pl.col("on_time").alias("按时报送"),
-                pl.col("late").alias("逾期报送"),
-                pl.col("missing").alias("未报送"),
-            ),
-        ),
+        compliance_sheet(per_unit),
         Sheet(
             "困难问题",
             pl.DataFrame(

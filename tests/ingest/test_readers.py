@@ -16,24 +16,13 @@ import openpyxl
 import pytest
 import xlsxwriter
 import xlwt
+from corpus import F1_HEADER, F4_HEADER
 
 from ingest.headers import SKIP_BLANK, SKIP_FOOTER, SKIP_TOTAL
 from ingest.readers import FormNotRecognised, ParsedTable, UnreadableFile, parse_file
 from roadsafe.campaign import load_campaign
 
 F1_TITLE = "2022年全市道路交通安全专项整治 重点车辆隐患清零周报（第5周）"
-F1_HEADER = ["县区", "重点车辆总数", "应检验数", "已检验数", "应注销数", "已注销数"]
-F4_HEADER = [
-    "隐患编号",
-    "县区",
-    "道路名称",
-    "道路类型",
-    "隐患类型",
-    "发现日期",
-    "整改状态",
-    "整改完成日期",
-    "责任单位",
-]
 
 
 @pytest.fixture(scope="module")
