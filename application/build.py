@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -199,8 +200,6 @@ RAW_DESCENDANTS = ["--select", "source:raw+"]
 
 def _ref_fingerprint(con) -> str:
     """The content of every ``ref.*`` table (row count and the sum of the rows' hashes)."""
-    import hashlib
-
     tables = [
         name
         for (name,) in con.execute(
@@ -217,8 +216,6 @@ def _ref_fingerprint(con) -> str:
 
 def _code_fingerprint(campaign) -> str:
     """What the incremental tables were computed with: the dbt project and the campaign definition."""
-    import hashlib
-
     digest = hashlib.sha256()
     roots = [DBT_PROJECT_DIR / "models", DBT_PROJECT_DIR / "macros", campaign.root]
     files = [(DBT_PROJECT_DIR, DBT_PROJECT_DIR / "dbt_project.yml")]

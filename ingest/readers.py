@@ -138,32 +138,25 @@ class ParsedTable:
         ``0.95``, dates ``2022-04-15``, text stripped, empty → NULL). Blank, 合计/小计 and footer rows are
         left out (they are listed in :attr:`skipped_rows`). An existing temp table of that name is replaced.
         """
-        rows = self._rows()
         view = f"__roadsafe_rows_{uuid.uuid4().hex}"
-        target = _table_name(table)
-        cells = "".join(f', "{key}"' for key in self.columns)
-        con.register(view, rows)
+        count = self.register_rows(con, view)
         try:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {target} AS "
-                f"SELECT CAST(source_row AS INTEGER) AS source_row{cells} FROM {view}"
-            )
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_table_name(table)} AS SELECT * FROM {view}")
         finally:
             con.unregister(view)
-        return rows.num_rows  # the table holds exactly these rows
+        return count  # the table holds exactly these rows
 
     def register_rows(self, con, name: str) -> int:
         """Make the data rows readable on ``con`` as ``name`` without copying them; return how many.
 
-        The same rows and columns as :meth:`load_into` makes (``source_row INTEGER`` and the VARCHAR cells),
-        but as an Arrow table registered on the connection (``con.register``) instead of a table: a large
-        file's cells are then not copied once more before normalising. The caller releases them with
-        ``con.unregister(name)``.
+        The columns of :meth:`load_into` (``source_row INTEGER`` and the VARCHAR cells), as an Arrow table
+        registered on the connection (``con.register``): a large file's cells are then not copied once more
+        before normalising. The caller releases them with ``con.unregister(name)``.
         """
         import pyarrow as pa
 
         rows = self._rows()
-        cells = [rows.column(k).cast(pa.string()) for k in self.columns]  # as load_into: plain VARCHAR
+        cells = [rows.column(k).cast(pa.string()) for k in self.columns]  # plain VARCHAR
         source_row = rows.column("source_row").cast(pa.int32())
         table = pa.table([source_row, *cells], names=["source_row", *self.columns])
         con.execute(f"drop table if exists temp.{_table_name(name)}")  # a temp table of that name would clash
