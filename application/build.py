@@ -104,6 +104,9 @@ def _dbt_env(settings) -> dict[str, str]:
         DBT_USE_COLORS="false",
         DBT_PRINTER_WIDTH="120",
     )
+    # dbt.log at info level (what ran, how long, what failed) unless asked otherwise: the debug default
+    # writes every SQL statement and costs ~4 % of a small build
+    env.setdefault("DBT_LOG_LEVEL_FILE", "info")
     return env
 
 

@@ -1,21 +1,25 @@
 """Suite-wide test settings: how ``make test`` splits the suite over the machine's cores.
 
-``make test`` runs ``pytest -n auto`` (pytest-xdist). Here each top-level folder of ``tests/``
+``make test`` runs ``pytest -n 3`` (pytest-xdist). Here each top-level folder of ``tests/``
 (``airflow``, ``dbt``, ``portal`` …; a file directly under ``tests/`` is a unit of its own) goes whole to
 one worker, so a folder's session-scoped fixtures (a built warehouse, a seeded portal home, generated
 samples) are built once, exactly as in a serial run, and no two workers share a fixture's files. The
 workers share only what the tests already keep apart: temporary homes from ``tmp_path_factory``, free
 ports, a fresh PostgreSQL database and Redis number per test.
 
-Folders are handed out longest first, by the seconds each test took last time (kept in pytest's cache,
-``roadsafe/test-seconds``; a test not yet timed counts as the median), so the longest folder does not
-start last. (xdist's own ``--dist loadgroup`` does not group under pytest 9: it renames test ids through an
-attribute pytest 9 no longer reads.) Without ``-n`` nothing here changes how tests run.
+Folders are handed out longest first, so the longest folder does not start last: by the seconds each test
+took last time on this machine (kept in pytest's cache, ``roadsafe/test-seconds``), and on a fresh clone,
+which has no cache, by each folder's seconds in ``tests/folder_seconds.json`` (from a full ``-n 2`` run on
+the 2-core machine; ``tests/test_suite_split.py`` keeps it listing every folder). xdist's own ``--dist
+loadgroup`` does not group under pytest 9: it renames test ids through an attribute pytest 9 no longer
+reads. Without ``-n`` nothing here changes how tests run.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
+from pathlib import Path
 
 import pytest
 
@@ -28,9 +32,21 @@ def folder_of(nodeid: str) -> str:
     return parts[1] if len(parts) > 2 else parts[-1]
 
 
+FOLDER_SECONDS = Path(__file__).with_name("folder_seconds.json")
+
+
 def _seconds(config) -> dict[str, float]:
     cache = getattr(config, "cache", None)
     return dict(cache.get(CACHE_KEY, {})) if cache is not None else {}
+
+
+def folder_weight(folder: str, nodeids, timed: dict[str, float], recorded: dict[str, float]) -> float:
+    """Expected seconds of one folder: its tests' times from the last run here, else the recorded folder
+    time, else one second a test."""
+    known = [timed[i] for i in nodeids if i in timed]
+    if known:
+        return sum(known) + statistics.median(known) * (len(nodeids) - len(known))
+    return recorded.get(folder, float(len(nodeids)))
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -46,9 +62,9 @@ def pytest_xdist_make_scheduler(config, log):
             return folder_of(nodeid)
 
         def _assign_work_unit(self, node) -> None:
-            known = _seconds(self.config)
-            guess = statistics.median(known.values()) if known else 1.0
-            weight = {s: sum(known.get(i, guess) for i in unit) for s, unit in self.workqueue.items()}
+            timed = _seconds(self.config)
+            recorded = json.loads(FOLDER_SECONDS.read_text(encoding="utf-8"))
+            weight = {s: folder_weight(s, unit, timed, recorded) for s, unit in self.workqueue.items()}
             for scope in sorted(weight, key=weight.__getitem__, reverse=True):
                 self.workqueue.move_to_end(scope)  # longest first; a worker's own order stays as collected
             super()._assign_work_unit(node)

@@ -171,7 +171,7 @@ def test_inbox_files_reach_the_published_snapshot_once(tmp_path, processes, afli
         what="the watcher running again",
         on_tick=processes.check_alive,
     )
-    time.sleep(15)  # several polls (5 s) plus the settle time (2 s)
+    time.sleep(6)  # several polls (1 s) plus the settle time (2 s)
     assert "Inbox file settled" not in restarted_log.read_text(errors="replace")
     assert len(dag_runs(base, aflib, "roadsafe_ingest")) == runs_before
 
