@@ -8,8 +8,9 @@ data tests have severity error, so warn-error changes nothing for them). One inv
 separate ``dbt parse --warn-error``: each dbt process costs ~5 s of start-up on 2 cores.
 
 What runs: the whole graph when the dbt project, the campaign definition (both: a full refresh) or the
-content of the ``ref.*`` tables (calendar, office decisions) changed since the last passing build; else only
-what new data can change — the models downstream of the ``raw`` sources and their tests
+content of the ``ref.*`` tables (calendar, office decisions) changed since the last passing build of this
+warehouse file (``ops.build_state``: a new, restored or replaced file has none, so it is built whole); else
+only what new data can change — the models downstream of the ``raw`` sources and their tests
 (``--select source:raw+``: 148 of 231 nodes). The ``ref`` staging views and the tests on the unchanged
 ``ref`` data passed at the last build. Everything dbt
 writes goes under ``$ROADSAFE_HOME/dbt`` (target, partial-parse cache) and ``$ROADSAFE_HOME/logs/dbt``;
@@ -242,7 +243,7 @@ def run_build(
         Also run dbt's unit tests (the test suite does; production builds after new data need not).
     full_refresh : bool
         Rebuild the incremental models from scratch. Done by itself when the dbt project or the campaign
-        definition changed since the last passing build (their fingerprint is kept beside dbt's target).
+        definition changed since this warehouse's last passing build (``ops.build_state``).
 
     Returns
     -------
@@ -267,16 +268,9 @@ def run_build(
     create_drop_folders(settings, campaign)  # every unit that submits finds its folder in the inbox
     # The whole build takes its turn among the warehouse writers: ingest waits behind it instead of
     # finding the file held by dbt, and dbt never starts while a submission is being recorded.
-    fingerprint_file = settings.home / "dbt" / "built-with.sha256"
-    fingerprint = _code_fingerprint(campaign)
-    if not fingerprint_file.is_file() or fingerprint_file.read_text().strip() != fingerprint:
-        full_refresh = True
+    code = _code_fingerprint(campaign)
     with writer_turn(settings):
-        fingerprint_file.unlink(missing_ok=True)  # a build that fails or is killed leaves a full refresh due
-        result = _build(settings, campaign, calendar, publish, unit_tests, full_refresh, log_file, started)
-    if result.ok:
-        fingerprint_file.write_text(fingerprint + "\n")
-    return result
+        return _build(settings, campaign, calendar, code, publish, unit_tests, full_refresh, log_file, started)
 
 
 def _load_office_decisions(con, settings, campaign) -> None:
@@ -286,7 +280,29 @@ def _load_office_decisions(con, settings, campaign) -> None:
     write_office_tables(con, settings.home, campaign.code)
 
 
-def _build(settings, campaign, calendar, publish, unit_tests, full_refresh, log_file, started) -> BuildResult:
+_BUILD_STATE = """
+create schema if not exists ops;
+create table if not exists ops.build_state (
+    code_fingerprint varchar not null,  -- _code_fingerprint of the last passing build
+    ref_fingerprint varchar not null,   -- _ref_fingerprint of the ref tables it was built on
+    built_at timestamptz not null
+);
+"""
+
+
+def _take_build_state(con) -> tuple[str | None, str | None]:
+    """What this warehouse was last built with (None, None for one never built), cleared so a build that
+    fails or is killed leaves a full refresh due. Kept in the warehouse, so a replaced, restored or new
+    warehouse file is never built narrowly on what another file held."""
+    con.execute(_BUILD_STATE)
+    row = con.execute("select code_fingerprint, ref_fingerprint from ops.build_state").fetchone()
+    con.execute("delete from ops.build_state")
+    return row or (None, None)
+
+
+def _build(
+    settings, campaign, calendar, code, publish, unit_tests, full_refresh, log_file, started
+) -> BuildResult:
     from ingest.schema import ensure_raw_schema
     from roadsafe.reftables import write_reference
 
@@ -298,14 +314,12 @@ def _build(settings, campaign, calendar, publish, unit_tests, full_refresh, log_
         write_reference(con, campaign, calendar)
         _load_office_decisions(con, settings, campaign)
         ref_fingerprint = _ref_fingerprint(con)
+        built_code, built_ref = _take_build_state(con)
     finally:
         con.close()
     timings["ref"] = round(time.perf_counter() - t, 3)
-    ref_file = settings.home / "dbt" / "built-with-ref.sha256"
-    whole_graph = (
-        full_refresh or not ref_file.is_file() or ref_file.read_text().strip() != ref_fingerprint
-    )
-    ref_file.unlink(missing_ok=True)  # a failed build leaves the whole graph due
+    full_refresh = full_refresh or built_code != code
+    whole_graph = full_refresh or built_ref != ref_fingerprint
 
     target = settings.home / "dbt" / "target"
     with open(log_file, "w", encoding="utf-8") as log:
@@ -337,13 +351,19 @@ def _build(settings, campaign, calendar, publish, unit_tests, full_refresh, log_
             whole_graph=whole_graph,
         )
 
+    con = connect(settings, wait=60.0)
+    try:
+        con.execute(
+            "insert into ops.build_state values (?, ?, current_timestamp)", [code, ref_fingerprint]
+        )
+    finally:
+        con.close()
     published = None
     if publish:
         t = time.perf_counter()
         published = str(publish_snapshot(settings))
         timings["publish"] = round(time.perf_counter() - t, 3)
     timings["total"] = round(time.perf_counter() - started, 3)
-    ref_file.write_text(ref_fingerprint + "\n")
     passed = sum(v for k, v in counts.items() if k in ("success", "pass"))
     return BuildResult(
         ok=True,

@@ -115,6 +115,12 @@ def test_incremental_build_equals_a_full_rebuild(tmp_path):
     assert after_decision.ok and after_decision.whole_graph and not after_decision.full_refresh
     assert not run_build(settings).whole_graph  # and the build after that is the narrow one again
 
+    # a new warehouse file (the demo run again, a file restored or replaced by hand) carries no build state
+    # of its own: whatever the home's earlier file was built with, it is built whole, from scratch
+    settings.warehouse.unlink()
+    anew = run_build(settings)
+    assert anew.ok and anew.full_refresh and anew.whole_graph, anew.failures
+
 
 def test_a_changed_model_or_campaign_rebuilds_from_scratch(tmp_path, monkeypatch):
     from application import build
