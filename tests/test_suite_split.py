@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
-from conftest import FOLDER_SECONDS, folder_weight
-
 TESTS = Path(__file__).parent
+# the suite's own conftest by path: "conftest" alone names whichever folder's conftest was imported first
+_spec = importlib.util.spec_from_file_location("roadsafe_suite_conftest", TESTS / "conftest.py")
+suite = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(suite)
+FOLDER_SECONDS, folder_weight = suite.FOLDER_SECONDS, suite.folder_weight
 
 
 def test_every_test_folder_and_top_level_file_has_a_recorded_time():
