@@ -24,15 +24,13 @@ from pathlib import Path
 import pytest
 
 CACHE_KEY = "roadsafe/test-seconds"
+FOLDER_SECONDS = Path(__file__).with_name("folder_seconds.json")
 
 
 def folder_of(nodeid: str) -> str:
     """``tests/airflow/test_x.py::t`` → ``airflow``; ``tests/test_backup.py::t`` → ``test_backup.py``."""
     parts = nodeid.split("::", 1)[0].split("/")
     return parts[1] if len(parts) > 2 else parts[-1]
-
-
-FOLDER_SECONDS = Path(__file__).with_name("folder_seconds.json")
 
 
 def _seconds(config) -> dict[str, float]:
