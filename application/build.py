@@ -268,9 +268,8 @@ def run_build(
     create_drop_folders(settings, campaign)  # every unit that submits finds its folder in the inbox
     # The whole build takes its turn among the warehouse writers: ingest waits behind it instead of
     # finding the file held by dbt, and dbt never starts while a submission is being recorded.
-    code = _code_fingerprint(campaign)
     with writer_turn(settings):
-        return _build(settings, campaign, calendar, code, publish, unit_tests, full_refresh, log_file, started)
+        return _build(settings, campaign, calendar, publish, unit_tests, full_refresh, log_file, started)
 
 
 def _load_office_decisions(con, settings, campaign) -> None:
@@ -300,9 +299,7 @@ def _take_build_state(con) -> tuple[str | None, str | None]:
     return row or (None, None)
 
 
-def _build(
-    settings, campaign, calendar, code, publish, unit_tests, full_refresh, log_file, started
-) -> BuildResult:
+def _build(settings, campaign, calendar, publish, unit_tests, full_refresh, log_file, started) -> BuildResult:
     from ingest.schema import ensure_raw_schema
     from roadsafe.reftables import write_reference
 
@@ -318,6 +315,7 @@ def _build(
     finally:
         con.close()
     timings["ref"] = round(time.perf_counter() - t, 3)
+    code = _code_fingerprint(campaign)
     full_refresh = full_refresh or built_code != code
     whole_graph = full_refresh or built_ref != ref_fingerprint
 

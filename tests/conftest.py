@@ -53,6 +53,10 @@ def pytest_xdist_make_scheduler(config, log):
         return None
     from xdist.scheduler import LoadScopeScheduling
 
+    # read once: neither changes while the suite runs (the cache is written at the end)
+    timed = _seconds(config)
+    recorded = json.loads(FOLDER_SECONDS.read_text(encoding="utf-8"))
+
     class FolderScheduling(LoadScopeScheduling):
         """xdist's scope scheduling with a folder as the scope, the longest folders queued first."""
 
@@ -60,8 +64,6 @@ def pytest_xdist_make_scheduler(config, log):
             return folder_of(nodeid)
 
         def _assign_work_unit(self, node) -> None:
-            timed = _seconds(self.config)
-            recorded = json.loads(FOLDER_SECONDS.read_text(encoding="utf-8"))
             weight = {s: folder_weight(s, unit, timed, recorded) for s, unit in self.workqueue.items()}
             for scope in sorted(weight, key=weight.__getitem__, reverse=True):
                 self.workqueue.move_to_end(scope)  # longest first; a worker's own order stays as collected
